@@ -1,0 +1,47 @@
+import { randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import type { Deps } from "./deps.ts";
+import { createGraphQLServer } from "./graphql/yoga.ts";
+import { createReadyzHandler, handleHealthz } from "./http/health.ts";
+import type { Logger } from "./logger.ts";
+
+export type App = { fetch(request: Request): Promise<Response> };
+
+type Env = { Variables: { requestId: string; log: Logger } };
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The whole HTTP surface: GraphQL at /graphql beside the REST routes Stripe calls, and health checks. */
+export function createApp(deps: Deps): App {
+  const graphql = createGraphQLServer(deps);
+  const app = new Hono<Env>();
+
+  app.use(async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const log = deps.logger.child({ requestId });
+    c.set("requestId", requestId);
+    c.set("log", log);
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    // The path only: query strings can carry OAuth codes and state.
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      "request",
+    );
+  });
+
+  app.get("/healthz", handleHealthz);
+  app.get("/readyz", createReadyzHandler(deps));
+  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
+    graphql.handle(c.req.raw, { requestId: c.get("requestId"), log: c.get("log") }),
+  );
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((error, c) => {
+    c.get("log").error({ err: error }, "unhandled error in HTTP route");
+    return c.json({ error: { code: "INTERNAL", message: "Unexpected error." } }, 500);
+  });
+
+  return { fetch: (request) => Promise.resolve(app.fetch(request)) };
+}

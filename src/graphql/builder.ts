@@ -1,0 +1,63 @@
+import SchemaBuilder from "@pothos/core";
+import DataloaderPlugin from "@pothos/plugin-dataloader";
+import ErrorsPlugin from "@pothos/plugin-errors";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import ValidationPlugin from "@pothos/plugin-validation";
+import { GraphQLError } from "graphql";
+import type PrismaTypes from "../generated/pothos-prisma-types.ts";
+import { getDatamodel } from "../generated/pothos-prisma-types.ts";
+import { forbidden, unauthenticated } from "./auth.ts";
+import type { Context } from "./context.ts";
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { org: boolean; admin: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+    ID: { Input: string; Output: string | number };
+  };
+  DefaultFieldNullability: false;
+}>({
+  // scope-auth first, so authorization runs before anything else looks at the arguments
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({ org: ctx.org !== null, admin: ctx.isAdmin }),
+    unauthorizedError: (_parent, ctx) =>
+      ctx.org || ctx.isAdmin
+        ? forbidden("This API key is not allowed to do that.")
+        : unauthenticated("Send an API key: Authorization: Bearer <key>."),
+  },
+  errors: { defaultTypes: [], directResult: true },
+  validation: {
+    validationError: (result) =>
+      new GraphQLError(
+        result.issues
+          .map((issue) => {
+            const path = issue.path?.map((part) => String(typeof part === "object" ? part.key : part)).join(".");
+            return path ? `${path}: ${issue.message}` : issue.message;
+          })
+          .join("; "),
+        { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
+      ),
+  },
+  prisma: {
+    client: (ctx) => ctx.deps.db.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: "error",
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    nodesOnConnection: false,
+    nodeQueryOptions: { authScopes: { org: true } },
+    nodesQueryOptions: { authScopes: { org: true } },
+  },
+});

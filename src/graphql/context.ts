@@ -1,0 +1,16 @@
+import type { Deps } from "../deps.ts";
+import type { Org } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
+
+/** Per-request state: a fresh object for every operation. */
+export type Context = {
+  deps: Deps;
+  requestId: string;
+  log: Logger;
+  /** The org of the API key, or null for an anonymous or admin caller. */
+  org: Org | null;
+  isAdmin: boolean;
+};
+
+/** What the HTTP layer hands to Yoga with each request. */
+export type ServerContext = { requestId: string; log: Logger };

@@ -1,0 +1,55 @@
+import { ValidationError } from "../../errors.ts";
+import type { Org } from "../../generated/prisma/client.ts";
+import { createOrg, orgRedirectUri, orgWebhookUrl } from "../../orgs/orgs.ts";
+import { builder } from "../builder.ts";
+
+export const OrgRef = builder.prismaNode("Org", {
+  id: { field: "id" },
+  nullable: true,
+  // an org key only ever finds its own org (node(id) answers null for any other); the admin key finds any
+  findUnique: (id, ctx) => (ctx.isAdmin ? { id } : { id, AND: [{ id: ctx.org?.id ?? "" }] }),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    redirectUri: t.string({
+      description: "Paste into stripe-app.json `allowed_redirect_uris` (or Connect settings for legacy).",
+      resolve: (org, _args, ctx) => orgRedirectUri(ctx.deps.config.publicUrl, org.id),
+    }),
+    webhookUrl: t.string({
+      description: "The endpoint URL of the Stripe webhook destination (Connected accounts).",
+      resolve: (org, _args, ctx) => orgWebhookUrl(ctx.deps.config.publicUrl, org.id),
+    }),
+    stripeConfig: t.relation("stripeConfig", { nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+builder.queryField("viewer", (t) =>
+  t.prismaField({
+    type: "Org",
+    description: "The org of the API key.",
+    authScopes: { org: true },
+    resolve: (query, _root, _args, ctx) => ctx.deps.db.prisma.org.findUniqueOrThrow({ ...query, where: { id: ctx.org!.id } }),
+  }),
+);
+
+const CreateOrgInput = builder.inputType("CreateOrgInput", {
+  fields: (t) => ({ name: t.string({ required: true }) }),
+});
+
+const CreateOrgSuccess = builder.objectRef<{ org: Org; apiKey: string }>("CreateOrgSuccess").implement({
+  fields: (t) => ({
+    org: t.field({ type: OrgRef, resolve: (result) => result.org }),
+    apiKey: t.exposeString("apiKey", { description: "Shown this once: store it now." }),
+  }),
+});
+
+builder.mutationField("createOrg", (t) =>
+  t.field({
+    type: CreateOrgSuccess,
+    description: "Creates an org and its first API key. Needs ADMIN_API_KEY.",
+    authScopes: { admin: true },
+    errors: { types: [ValidationError], union: { name: "CreateOrgResult" } },
+    args: { input: t.arg({ type: CreateOrgInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createOrg(ctx.deps.db.prisma, input),
+  }),
+);
