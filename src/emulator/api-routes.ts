@@ -1,0 +1,83 @@
+import type { Hono } from "hono";
+import { errors } from "./api-errors.ts";
+import { authenticate, type Caller, requirePermission } from "./auth.ts";
+import { listObjects, retrieveObject } from "./list.ts";
+import { parseParams } from "./params.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import { RESOURCES } from "./resources.ts";
+import type { EmulatorEnv, EmulatorState } from "./state.ts";
+import { connectionKey } from "./store.ts";
+import type { Mode } from "./types.ts";
+
+type ApiEnv = EmulatorEnv & { Variables: { caller: Caller } };
+
+function balance(state: EmulatorState, caller: Caller) {
+  const now = state.clock.seconds();
+  const totals = new Map<string, { available: number; pending: number }>();
+  const account = state.store.account(caller.accountId)?.object;
+  totals.set((account?.default_currency as string) ?? "usd", { available: 0, pending: 0 });
+  for (const { object } of state.store.collection(caller.accountId, caller.mode, "balance_transaction")
+    .items) {
+    const entry = totals.get(object.currency as string) ?? { available: 0, pending: 0 };
+    if ((object.available_on as number) <= now) entry.available += object.net as number;
+    else entry.pending += object.net as number;
+    totals.set(object.currency as string, entry);
+  }
+  const rows = (pick: "available" | "pending") =>
+    [...totals].map(([currency, t]) => ({ amount: t[pick], currency, source_types: { card: t[pick] } }));
+  return {
+    object: "balance",
+    available: rows("available"),
+    connect_reserved: [...totals.keys()].map((currency) => ({ amount: 0, currency })),
+    livemode: caller.mode === ("live" satisfies Mode),
+    pending: rows("pending"),
+  };
+}
+
+/** The REST API: auth, per-account rate limit, and list/retrieve routes generated from RESOURCES. */
+export function registerApiRoutes(app: Hono<EmulatorEnv>, state: EmulatorState, limiter: RateLimiter): void {
+  const api = app as unknown as Hono<ApiEnv>;
+  api.use("/v1/*", async (c, next) => {
+    if (c.req.path === "/v1/oauth/token") return next();
+    const caller = authenticate({ ...state, now: state.clock.now }, c.req.raw);
+    if (!limiter.take(caller.accountId, caller.mode)) throw errors.rateLimited();
+    c.set("caller", caller);
+    const stripeAccount = c.req.header("stripe-account");
+    if (stripeAccount) c.header("Stripe-Account", stripeAccount);
+    return next();
+  });
+
+  const query = (url: string) => parseParams(new URL(url).searchParams);
+  const accountObject = (caller: Caller, id: string, url: string) => {
+    requirePermission(caller, "connected_account_read");
+    for (const name of query(url).keys()) if (name !== "expand") throw errors.unknownParameter(name);
+    const account = state.store.account(id);
+    const viaPlatform =
+      caller.accountId === caller.platform.id &&
+      account?.connections.get(connectionKey(caller.platform.id, caller.mode));
+    if (!account || (id !== caller.accountId && !viaPlatform)) throw errors.resourceMissing("account", id);
+    return account.object;
+  };
+  api.get("/v1/account", (c) => c.json(accountObject(c.get("caller"), c.get("caller").accountId, c.req.url)));
+  api.get("/v1/accounts/:id", (c) => c.json(accountObject(c.get("caller"), c.req.param("id"), c.req.url)));
+  api.get("/v1/balance", (c) => {
+    requirePermission(c.get("caller"), "balance_read");
+    return c.json(balance(state, c.get("caller")));
+  });
+
+  for (const spec of RESOURCES) {
+    api.get(`/v1/${spec.path}`, (c) => {
+      const caller = c.get("caller");
+      requirePermission(caller, spec.permission);
+      return c.json(
+        listObjects({ store: state.store, caller, spec, params: query(c.req.url), now: state.clock.now() }),
+      );
+    });
+    api.get(`/v1/${spec.path}/:id`, (c) => {
+      const caller = c.get("caller");
+      requirePermission(caller, spec.permission);
+      const context = { store: state.store, caller, spec, params: query(c.req.url), now: state.clock.now() };
+      return c.json(retrieveObject(context, c.req.param("id")));
+    });
+  }
+}

@@ -1,0 +1,195 @@
+import fixtures from "./fixtures.json" with { type: "json" };
+import type { StripeObject } from "./types.ts";
+
+type FixtureName = keyof typeof fixtures.resources;
+
+/** Context every builder needs: where ids come from and which mode the object lives in. */
+export interface BuildContext {
+  id(prefix: string): string;
+  livemode: boolean;
+  currency: string;
+  now: number;
+}
+
+/** A fresh copy of Stripe's example object, overridden with the given fields. */
+export function fromFixture(name: FixtureName, fields: Record<string, unknown>): StripeObject {
+  return { ...structuredClone(fixtures.resources[name]), ...fields } as StripeObject;
+}
+
+const DAY = 86_400;
+
+export function stripeFee(amount: number): number {
+  return Math.round(amount * 0.029) + 30;
+}
+
+export interface BalanceTransactionInput {
+  amount: number;
+  fee?: number;
+  feeDetails?: Array<{ amount: number; type: string; description: string; application?: string | null }>;
+  type: string;
+  reportingCategory: string;
+  source: string;
+  created: number;
+  description?: string | null;
+  /** Defaults to two days after `created` (payouts and their reversals apply at once). */
+  availableOn?: number;
+}
+
+export function buildBalanceTransaction(ctx: BuildContext, input: BalanceTransactionInput): StripeObject {
+  const fee = input.fee ?? 0;
+  const availableOn = input.availableOn ?? Math.ceil((input.created + 2 * DAY) / DAY) * DAY;
+  return fromFixture("balance_transaction", {
+    id: ctx.id("txn"),
+    amount: input.amount,
+    available_on: availableOn,
+    created: input.created,
+    currency: ctx.currency,
+    description: input.description ?? null,
+    fee,
+    fee_details: (input.feeDetails ?? []).map((detail) => ({
+      amount: detail.amount,
+      application: detail.application ?? null,
+      currency: ctx.currency,
+      description: detail.description,
+      type: detail.type,
+    })),
+    net: input.amount - fee,
+    reporting_category: input.reportingCategory,
+    source: input.source,
+    status: availableOn <= ctx.now ? "available" : "pending",
+    type: input.type,
+  });
+}
+
+export interface ChargeInput {
+  amount: number;
+  created: number;
+  customer: string | null;
+  balanceTransaction: string;
+  description: string;
+  applicationFee?: { id: string; amount: number; application: string } | null;
+  billingName: string;
+  last4: string;
+  brand: string;
+}
+
+export function buildCharge(ctx: BuildContext, id: string, input: ChargeInput): StripeObject {
+  const charge = fromFixture("charge", {
+    id,
+    amount: input.amount,
+    amount_captured: input.amount,
+    application: input.applicationFee?.application ?? null,
+    application_fee: input.applicationFee?.id ?? null,
+    application_fee_amount: input.applicationFee?.amount ?? null,
+    balance_transaction: input.balanceTransaction,
+    calculated_statement_descriptor: "EMULATOR",
+    created: input.created,
+    currency: ctx.currency,
+    customer: input.customer,
+    description: input.description,
+    livemode: ctx.livemode,
+    payment_intent: `pi_${id.slice(3)}`,
+    payment_method: `pm_${id.slice(3)}`,
+    receipt_url: `https://pay.stripe.com/receipts/payment/${id}`,
+    refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${id}/refunds` },
+  });
+  const details = charge.payment_method_details as { card: Record<string, unknown> };
+  Object.assign(details.card, { brand: input.brand, network: input.brand, last4: input.last4 });
+  (charge.billing_details as Record<string, unknown>).name = input.billingName;
+  return charge;
+}
+
+export function buildRefund(
+  ctx: BuildContext,
+  charge: StripeObject,
+  input: { id: string; amount: number; created: number; balanceTransaction: string; reason: string | null },
+): StripeObject {
+  return fromFixture("refund", {
+    id: input.id,
+    amount: input.amount,
+    balance_transaction: input.balanceTransaction,
+    charge: charge.id,
+    created: input.created,
+    currency: ctx.currency,
+    customer: charge.customer ?? null,
+    payment_intent: charge.payment_intent ?? null,
+    payment_method: charge.payment_method ?? null,
+    reason: input.reason,
+  });
+}
+
+export function buildDispute(
+  ctx: BuildContext,
+  charge: StripeObject,
+  input: { id: string; created: number; reason: string; status: string; balanceTransactions: StripeObject[] },
+): StripeObject {
+  const dispute = fromFixture("dispute", {
+    id: input.id,
+    amount: charge.amount,
+    balance_transactions: input.balanceTransactions,
+    charge: charge.id,
+    created: input.created,
+    currency: ctx.currency,
+    livemode: ctx.livemode,
+    payment_intent: charge.payment_intent ?? null,
+    reason: input.reason,
+    status: input.status,
+  });
+  Object.assign(dispute.evidence_details as object, { due_by: input.created + 7 * DAY });
+  return dispute;
+}
+
+export function buildPayout(
+  ctx: BuildContext,
+  input: {
+    id: string;
+    amount: number;
+    created: number;
+    balanceTransaction: string;
+    destination: string;
+    status: string;
+    automatic?: boolean;
+  },
+): StripeObject {
+  return fromFixture("payout", {
+    id: input.id,
+    amount: input.amount,
+    arrival_date: Math.ceil((input.created + 2 * DAY) / DAY) * DAY,
+    automatic: input.automatic ?? true,
+    balance_transaction: input.balanceTransaction,
+    created: input.created,
+    currency: ctx.currency,
+    destination: input.destination,
+    livemode: ctx.livemode,
+    reconciliation_status: input.automatic === false ? "not_applicable" : "completed",
+    status: input.status,
+    trace_id: { status: input.status === "paid" ? "supported" : "pending", value: null },
+  });
+}
+
+export function buildEvent(
+  ctx: Pick<BuildContext, "id" | "livemode">,
+  input: {
+    type: string;
+    account: string;
+    object: StripeObject | Record<string, unknown>;
+    created: number;
+    apiVersion: string;
+    previousAttributes?: Record<string, unknown>;
+  },
+): StripeObject {
+  const data: Record<string, unknown> = { object: structuredClone(input.object) };
+  if (input.previousAttributes) data.previous_attributes = input.previousAttributes;
+  return {
+    id: ctx.id("evt"),
+    object: "event",
+    account: input.account,
+    api_version: input.apiVersion,
+    created: input.created,
+    data,
+    livemode: ctx.livemode,
+    pending_webhooks: 0,
+    request: { id: null, idempotency_key: null },
+    type: input.type,
+  };
+}
