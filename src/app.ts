@@ -27,7 +27,12 @@ export function createApp(deps: Deps): App {
     c.header("x-request-id", requestId);
     // The path only: query strings can carry OAuth codes and state.
     log.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
       "request",
     );
   });
@@ -37,7 +42,9 @@ export function createApp(deps: Deps): App {
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
     graphql.handle(c.req.raw, { requestId: c.get("requestId"), log: c.get("log") }),
   );
-  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
   app.onError((error, c) => {
     c.get("log").error({ err: error }, "unhandled error in HTTP route");
     return c.json({ error: { code: "INTERNAL", message: "Unexpected error." } }, 500);

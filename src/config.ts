@@ -10,32 +10,31 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
   .transform((url) => url.replace(/\/+$/, ""));
 
-const envSchema = z
-  .object({
-    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    HOST: z.string().default("0.0.0.0"),
-    PUBLIC_URL: httpUrl.optional(),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-      .optional(),
-    DATA_DIR: z.string().default("./.data"),
-    REDIS_URL: z
-      .string()
-      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-      .optional(),
-    ENCRYPTION_KEY: z
-      .string()
-      .refine((value) => Buffer.from(value, "base64").length === 32, "must be 32 bytes, base64-encoded")
-      .optional(),
-    ADMIN_API_KEY: z.string().min(24, "must be at least 24 characters").optional(),
-    STRIPE_API_URL: httpUrl.default("https://api.stripe.com"),
-    STRIPE_CONNECT_URL: httpUrl.default("https://connect.stripe.com"),
-    STRIPE_MARKETPLACE_URL: httpUrl.default("https://marketplace.stripe.com"),
-    SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-  });
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default("0.0.0.0"),
+  PUBLIC_URL: httpUrl.optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  DATA_DIR: z.string().default("./.data"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
+  ENCRYPTION_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, "base64").length === 32, "must be 32 bytes, base64-encoded")
+    .optional(),
+  ADMIN_API_KEY: z.string().min(24, "must be at least 24 characters").optional(),
+  STRIPE_API_URL: httpUrl.default("https://api.stripe.com"),
+  STRIPE_CONNECT_URL: httpUrl.default("https://connect.stripe.com"),
+  STRIPE_MARKETPLACE_URL: httpUrl.default("https://marketplace.stripe.com"),
+  SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+});
 
 export type Config = Readonly<{
   env: "development" | "production" | "test";
@@ -66,14 +65,18 @@ export class ConfigError extends Error {
 /** Parses the environment into a frozen Config; reports every problem at once, naming each variable. */
 export function loadConfig(env: Env): Config {
   // An empty string means "unset", so `FOO=` in a .env file falls back to the default.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
   const parsed = envSchema.safeParse(cleaned);
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
   // Checked by hand so that it is reported together with every other problem.
   if (cleaned.DATABASE_URL && !cleaned.ENCRYPTION_KEY) {
-    problems.push("ENCRYPTION_KEY: is required when DATABASE_URL is set (32 bytes, base64: openssl rand -base64 32)");
+    problems.push(
+      "ENCRYPTION_KEY: is required when DATABASE_URL is set (32 bytes, base64: openssl rand -base64 32)",
+    );
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;

@@ -7,8 +7,8 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
-import { lockDataDir } from "./pglite-lock.ts";
 import { applyMigrations, type MigrationConnection } from "./migrate.ts";
+import { lockDataDir } from "./pglite-lock.ts";
 
 export type { PrismaClient };
 
@@ -76,7 +76,8 @@ async function openPGlite(dir: string, migrationsDir: string, log: (m: string) =
     // pglite-prisma-adapter's executeScript does not await, so scripts go to PGlite directly.
     const connection: MigrationConnection = {
       script: async (sql) => void (await pglite.exec(sql)),
-      query: async (sql, params = []) => (await pglite.query(sql, params, { rowMode: "array" })).rows as never,
+      query: async (sql, params = []) =>
+        (await pglite.query(sql, params, { rowMode: "array" })).rows as never,
     };
     await applyMigrations(connection, migrationsDir, log);
   } catch (error) {
@@ -90,7 +91,11 @@ async function openPGlite(dir: string, migrationsDir: string, log: (m: string) =
   });
 }
 
-function wrap(adapter: SqlDriverAdapterFactory, kind: Database["kind"], closeDriver: () => Promise<void>): Database {
+function wrap(
+  adapter: SqlDriverAdapterFactory,
+  kind: Database["kind"],
+  closeDriver: () => Promise<void>,
+): Database {
   const prisma = new PrismaClient({ adapter });
   return {
     prisma,

@@ -51,7 +51,10 @@ export async function applyMigrations(
   }
 
   const entries = await readdir(migrationsDir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   const done: string[] = [];
   for (const name of names) {
     const sql = await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8");
@@ -72,9 +75,10 @@ export async function applyMigrations(
       await db.query(`UPDATE "_prisma_migrations" SET logs = $1 WHERE id = $2`, [message, id]);
       throw new MigrationError(`migration ${name} failed: ${message}`);
     }
-    await db.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [
-      id,
-    ]);
+    await db.query(
+      `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
+      [id],
+    );
     log(`applied migration ${name}`);
     done.push(name);
   }

@@ -39,7 +39,9 @@ export const builder = new SchemaBuilder<{
       new GraphQLError(
         result.issues
           .map((issue) => {
-            const path = issue.path?.map((part) => String(typeof part === "object" ? part.key : part)).join(".");
+            const path = issue.path
+              ?.map((part) => String(typeof part === "object" ? part.key : part))
+              .join(".");
             return path ? `${path}: ${issue.message}` : issue.message;
           })
           .join("; "),

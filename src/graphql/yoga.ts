@@ -38,7 +38,10 @@ function useUnexpectedErrorLogging(): Plugin<Context> {
         for (const error of result.errors) {
           const original = error.originalError;
           if (!original || original instanceof GraphQLError) continue;
-          args.contextValue.log.error({ err: original, path: error.path }, "unexpected error in GraphQL execution");
+          args.contextValue.log.error(
+            { err: original, path: error.path },
+            "unexpected error in GraphQL execution",
+          );
         }
       },
     }),

@@ -9,10 +9,7 @@ export const GENERATED_KEY_FILE = "encryption.key";
  * ENCRYPTION_KEY when set; otherwise (embedded database only, config guarantees it) the key stored in
  * DATA_DIR, generated on first start. Losing that file makes every stored secret unreadable.
  */
-export async function resolveEncryptionKey(
-  config: Config,
-  warn: (message: string) => void,
-): Promise<Buffer> {
+export async function resolveEncryptionKey(config: Config, warn: (message: string) => void): Promise<Buffer> {
   if (config.encryptionKey) return config.encryptionKey;
   const file = path.join(config.dataDir, GENERATED_KEY_FILE);
   const existing = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {

@@ -12,14 +12,23 @@ export function newOrgId(): string {
 }
 
 /** Creates an org with its first API key. The key is returned this once; only its hash is stored. */
-export async function createOrg(prisma: PrismaClient, input: { name: string }): Promise<{ org: Org; apiKey: string }> {
+export async function createOrg(
+  prisma: PrismaClient,
+  input: { name: string },
+): Promise<{ org: Org; apiKey: string }> {
   const name = orgName.safeParse(input.name);
   if (!name.success) {
-    throw new ValidationError(name.error.issues.map((issue) => ({ path: ["input", "name"], message: issue.message })));
+    throw new ValidationError(
+      name.error.issues.map((issue) => ({ path: ["input", "name"], message: issue.message })),
+    );
   }
   const key = issueApiKey();
   const org = await prisma.org.create({
-    data: { id: newOrgId(), name: name.data, apiKeys: { create: { id: key.id, secretHash: key.secretHash } } },
+    data: {
+      id: newOrgId(),
+      name: name.data,
+      apiKeys: { create: { id: key.id, secretHash: key.secretHash } },
+    },
   });
   return { org, apiKey: key.key };
 }

@@ -23,7 +23,10 @@ function fieldSchemas(marketplaceUrl: string) {
     clientId: z
       .string()
       .trim()
-      .regex(/^ca_[A-Za-z0-9]+$/, "must be an OAuth client id starting with ca_ (from the app's Settings tab)"),
+      .regex(
+        /^ca_[A-Za-z0-9]+$/,
+        "must be an OAuth client id starting with ca_ (from the app's Settings tab)",
+      ),
     secretKey: z
       .string()
       .trim()
@@ -45,7 +48,10 @@ function fieldSchemas(marketplaceUrl: string) {
     defaultReturnUrl: z
       .string()
       .trim()
-      .refine((value) => /^https?:$/.test(URL.parse(value)?.protocol ?? ""), "must be an absolute http(s) URL"),
+      .refine(
+        (value) => /^https?:$/.test(URL.parse(value)?.protocol ?? ""),
+        "must be an absolute http(s) URL",
+      ),
   };
 }
 
@@ -81,7 +87,8 @@ export function validateStripeConfigInput(
     if (value === undefined) continue;
     const path = ["input", field];
     if (value === null) {
-      if ((REQUIRED as readonly string[]).includes(field)) problems.push({ path, message: "cannot be cleared" });
+      if ((REQUIRED as readonly string[]).includes(field))
+        problems.push({ path, message: "cannot be cleared" });
       else checked[field] = null;
       continue;
     }
@@ -91,7 +98,8 @@ export function validateStripeConfigInput(
   }
   if (!existing) {
     for (const field of ["clientId", "secretKey"] as const) {
-      if (input[field] == null) problems.push({ path: ["input", field], message: "is required the first time" });
+      if (input[field] == null)
+        problems.push({ path: ["input", field], message: "is required the first time" });
     }
   }
   if (problems.length > 0) throw new ValidationError(problems);
@@ -116,7 +124,9 @@ export async function setStripeConfig(
           livemode: checked.secretKey.includes("_live_"),
         }
       : {}),
-    ...(checked.customAuthorizationUrl !== undefined ? { customAuthorizationUrl: checked.customAuthorizationUrl } : {}),
+    ...(checked.customAuthorizationUrl !== undefined
+      ? { customAuthorizationUrl: checked.customAuthorizationUrl }
+      : {}),
     ...(checked.webhookSigningSecret !== undefined
       ? {
           webhookSecretCiphertext:

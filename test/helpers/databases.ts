@@ -10,14 +10,19 @@ if (!postgresUrl) {
   );
 }
 
-/** Every database the suite runs against: embedded PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+/**
+ * Every database the suite runs against: embedded PGlite, and PostgreSQL when TEST_DATABASE_URL is set.
+ * TEST_DATABASE_TARGETS=postgres narrows a run to PostgreSQL (.ci/run's second pass).
+ */
 export const databaseTargets: DatabaseTarget[] = [
-  { name: "pglite", url: null },
+  { name: "pglite" as const, url: null },
   ...(postgresUrl ? [{ name: "postgres" as const, url: postgresUrl }] : []),
-];
+].filter((target) => !process.env.TEST_DATABASE_TARGETS || process.env.TEST_DATABASE_TARGETS.includes(target.name));
 
 /** A fresh, empty PostgreSQL database for one test file; drop() removes it. */
-export async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gw_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();

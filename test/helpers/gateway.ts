@@ -10,7 +10,10 @@ import { createScratchDatabase, type DatabaseTarget } from "./databases.ts";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 
-export type GraphQLResult<T> = { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+export type GraphQLResult<T> = {
+  data?: T | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+};
 
 export type TestGateway = {
   app: App;

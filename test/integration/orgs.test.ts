@@ -15,7 +15,12 @@ describe.each(databaseTargets)("orgs and Stripe config on $name", (target) => {
     const result = await gateway.gql(CreateOrg, { name }, ADMIN_KEY);
     const created = result.data?.createOrg;
     if (created?.__typename !== "CreateOrgSuccess") throw new Error(JSON.stringify(result));
-    return { id: created.org.id, apiKey: created.apiKey, redirectUri: created.org.redirectUri, org: created.org };
+    return {
+      id: created.org.id,
+      apiKey: created.apiKey,
+      redirectUri: created.org.redirectUri,
+      org: created.org,
+    };
   }
 
   beforeAll(async () => {
@@ -59,7 +64,11 @@ describe.each(databaseTargets)("orgs and Stripe config on $name", (target) => {
     const missing = await gateway.gql(Viewer, {}, null);
     expect(missing.status).toBe(401);
     expect(missing.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
-    for (const key of ["cgw_key_AAAAAAAAAAAA_" + "A".repeat(43), "nonsense", acme.apiKey.slice(0, -1) + "x"]) {
+    for (const key of [
+      "cgw_key_AAAAAAAAAAAA_" + "A".repeat(43),
+      "nonsense",
+      acme.apiKey.slice(0, -1) + "x",
+    ]) {
       const unknown = await gateway.gql(Viewer, {}, key);
       expect(unknown.status).toBe(401);
       expect(unknown.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
@@ -116,8 +125,14 @@ describe.each(databaseTargets)("orgs and Stripe config on $name", (target) => {
   });
 
   it.each([
-    ["https://marketplace.stripe.com/oauth/v2/chnlink_abc/authorize?client_id=ca_1&redirect_uri=x", "query parameters"],
-    ["http://marketplace.stripe.com/oauth/v2/chnlink_abc/authorize", "must be on https://marketplace.stripe.com"],
+    [
+      "https://marketplace.stripe.com/oauth/v2/chnlink_abc/authorize?client_id=ca_1&redirect_uri=x",
+      "query parameters",
+    ],
+    [
+      "http://marketplace.stripe.com/oauth/v2/chnlink_abc/authorize",
+      "must be on https://marketplace.stripe.com",
+    ],
     ["https://marketplace.stripe.com.evil.com/oauth/v2/chnlink_abc/authorize", "must be on"],
     ["https://marketplace.stripe.com/oauth/v2/authorize", "must look like"],
     ["https://marketplace.stripe.com/oauth/v2/chnlink_abc/authorize/", "must look like"],
@@ -223,7 +238,11 @@ describe.each(databaseTargets)("orgs and Stripe config on $name", (target) => {
   });
 
   it("answers 400 with GraphQL's error shape for malformed JSON and GraphQL, never a stack trace", async () => {
-    for (const body of ["{not json", JSON.stringify({ query: "{ viewer { " }), JSON.stringify({ query: "{ nope }" })]) {
+    for (const body of [
+      "{not json",
+      JSON.stringify({ query: "{ viewer { " }),
+      JSON.stringify({ query: "{ nope }" }),
+    ]) {
       const response = await gateway.app.fetch(
         new Request("http://gateway.test/graphql", {
           method: "POST",

@@ -28,7 +28,8 @@ builder.queryField("viewer", (t) =>
     type: "Org",
     description: "The org of the API key.",
     authScopes: { org: true },
-    resolve: (query, _root, _args, ctx) => ctx.deps.db.prisma.org.findUniqueOrThrow({ ...query, where: { id: ctx.org!.id } }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.deps.db.prisma.org.findUniqueOrThrow({ ...query, where: { id: ctx.org!.id } }),
   }),
 );
 

@@ -11,7 +11,9 @@ export const StripeConfigRef = builder.prismaObject("StripeConfig", {
   fields: (t) => ({
     connectMethod: t.expose("connectMethod", { type: StripeConnectMethodEnum }),
     clientId: t.exposeString("clientId"),
-    secretKeyHint: t.exposeString("secretKeyHint", { description: 'e.g. "sk_live_…4242": never the key itself' }),
+    secretKeyHint: t.exposeString("secretKeyHint", {
+      description: 'e.g. "sk_live_…4242": never the key itself',
+    }),
     livemode: t.exposeBoolean("livemode", { description: "From the secret key's prefix." }),
     customAuthorizationUrl: t.exposeString("customAuthorizationUrl", { nullable: true }),
     webhookSigningSecretSet: t.boolean({
@@ -35,7 +37,10 @@ const SetStripeConfigInput = builder.inputType("SetStripeConfigInput", {
       description: "https://marketplace.stripe.com/oauth/v2/chnlink_…/authorize, without query parameters",
     }),
     webhookSigningSecret: t.string({ required: false, description: "whsec_…" }),
-    defaultReturnUrl: t.string({ required: false, description: "Where the merchant's browser goes after OAuth." }),
+    defaultReturnUrl: t.string({
+      required: false,
+      description: "Where the merchant's browser goes after OAuth.",
+    }),
   }),
 });
 
@@ -56,7 +61,11 @@ builder.mutationField("setStripeConfig", (t) =>
     args: { input: t.arg({ type: SetStripeConfigInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { prisma } = ctx.deps.db;
-      const deps = { prisma, secrets: ctx.deps.secrets, marketplaceUrl: ctx.deps.config.stripe.marketplaceUrl };
+      const deps = {
+        prisma,
+        secrets: ctx.deps.secrets,
+        marketplaceUrl: ctx.deps.config.stripe.marketplaceUrl,
+      };
       const stripeConfig = await setStripeConfig(deps, ctx.org!.id, input);
       return { org: ctx.org!, stripeConfig };
     },
