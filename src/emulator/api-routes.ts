@@ -16,10 +16,11 @@ function balance(state: EmulatorState, caller: Caller) {
   const totals = new Map<string, { available: number; pending: number }>();
   const account = state.store.account(caller.accountId)?.object;
   totals.set((account?.default_currency as string) ?? "usd", { available: 0, pending: 0 });
-  for (const { object } of state.store.collection(caller.accountId, caller.mode, "balance_transaction")
-    .items) {
+  const transactions = state.store.collection(caller.accountId, caller.mode, "balance_transaction");
+  for (const { object, links } of transactions.items) {
     const entry = totals.get(object.currency as string) ?? { available: 0, pending: 0 };
-    if ((object.available_on as number) <= now) entry.available += object.net as number;
+    // Paid-out transactions were available when their payout left (payouts take available funds only).
+    if (links.payout || (object.available_on as number) <= now) entry.available += object.net as number;
     else entry.pending += object.net as number;
     totals.set(object.currency as string, entry);
   }

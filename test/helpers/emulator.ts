@@ -3,6 +3,10 @@ import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { createEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/create-emulator.ts";
 
+/** Parsed JSON as tests read it (responses are Stripe objects of many shapes). */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions index freely into Stripe payloads
+export type Json = any;
+
 export interface StartedEmulator {
   emulator: Emulator;
   url: string;
@@ -21,7 +25,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Star
     url: server.url,
     port: server.port,
     stripe: (key, config = {}) =>
-      new Stripe(key, { host: "127.0.0.1", port: server.port, protocol: "http", telemetry: false, ...config }),
+      new Stripe(key, {
+        host: "127.0.0.1",
+        port: server.port,
+        protocol: "http",
+        telemetry: false,
+        ...config,
+      }),
     close: () => emulator.close(),
   };
 }
@@ -30,8 +40,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Star
 export async function call(
   emulator: Emulator,
   path: string,
-  init: { key?: string; account?: string; method?: string; form?: Record<string, string>; json?: unknown } = {},
-): Promise<{ status: number; headers: Headers; body: any }> {
+  init: {
+    key?: string;
+    account?: string;
+    method?: string;
+    form?: Record<string, string>;
+    json?: unknown;
+  } = {},
+): Promise<{ status: number; headers: Headers; body: Json }> {
   const headers = new Headers();
   if (init.key) headers.set("authorization", `Bearer ${init.key}`);
   if (init.account) headers.set("stripe-account", init.account);
@@ -44,7 +60,11 @@ export async function call(
     body = JSON.stringify(init.json);
   }
   const response = await emulator.fetch(
-    new Request(`http://emulator.test${path}`, { method: init.method ?? (body ? "POST" : "GET"), headers, body }),
+    new Request(`http://emulator.test${path}`, {
+      method: init.method ?? (body ? "POST" : "GET"),
+      headers,
+      body,
+    }),
   );
   const text = await response.text();
   let parsed: unknown = text;
@@ -57,7 +77,7 @@ export async function call(
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
   body: string;
-  event: { id: string; type: string; account?: string; livemode: boolean; data: any };
+  event: { id: string; type: string; account?: string; livemode: boolean; data: Json };
 }
 
 /** A tiny HTTP endpoint recording what it receives; `statuses` are answered in turn (then 200). */
