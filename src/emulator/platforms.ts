@@ -43,11 +43,11 @@ export function createPlatforms(seed: string, inputs: PlatformInput[] = [{}]): P
     const random = createRandom(`${seed}/platform/${index}`);
     const id = random.id("acct", 16);
     const keyFor = (mode: Mode): PlatformKeys => {
-      const body = `51${id.slice(6)}${random.chars(40)}`;
+      const body = () => `51${id.slice(6)}${random.chars(40)}`;
       return {
-        secretKey: `sk_${mode}_${body}`,
-        restrictedKey: `rk_${mode}_${body}`,
-        publishableKey: `pk_${mode}_${body}`,
+        secretKey: `sk_${mode}_${body()}`,
+        restrictedKey: `rk_${mode}_${body()}`,
+        publishableKey: `pk_${mode}_${body()}`,
         clientId: `ca_${random.chars(32)}`,
         ...input.keys?.[mode],
       };

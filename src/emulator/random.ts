@@ -59,7 +59,7 @@ export function randomToken(prefix: string, length = 24): string {
 
 /** Stripe never echoes a whole key: `sk_test_****1234`. */
 export function maskKey(key: string): string {
-  const match = /^([a-z]{2,4}_(?:live_|test_)?)/.exec(key);
+  const match = /^([a-z]{2,6}_(?:live_|test_)?)/.exec(key);
   const head = match?.[1] ?? "";
   return `${head}****${key.slice(-4)}`;
 }
