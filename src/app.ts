@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Deps } from "./deps.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
 import { createReadyzHandler, handleHealthz } from "./http/health.ts";
+import { createOAuthRedirectHandler } from "./http/oauth-redirect.ts";
 import type { Logger } from "./logger.ts";
 
 export type App = { fetch(request: Request): Promise<Response> };
@@ -39,6 +40,7 @@ export function createApp(deps: Deps): App {
 
   app.get("/healthz", handleHealthz);
   app.get("/readyz", createReadyzHandler(deps));
+  app.get("/stripe/proxy/:orgId/redirect", createOAuthRedirectHandler(deps));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
     graphql.handle(c.req.raw, { requestId: c.get("requestId"), log: c.get("log") }),
   );

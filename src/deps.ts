@@ -5,6 +5,11 @@ import { type Database, openDatabase } from "./db/client.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { resolveEncryptionKey } from "./orgs/encryption-key.ts";
 import { createSecretBox, type SecretBox } from "./orgs/secrets.ts";
+import { createPubSub, type GatewayPubSub } from "./pubsub.ts";
+import { createStripeClients, type StripeClients } from "./stripe/client.ts";
+import type { HttpFetch } from "./stripe/oauth.ts";
+import { type CredentialsProvider, createCredentialsProvider } from "./stripe/tokens.ts";
+import { createSyncScheduler, type SyncScheduler } from "./sync/scheduler.ts";
 
 /** Everything the app needs, built once per process (or per test). */
 export type Deps = {
@@ -13,10 +18,16 @@ export type Deps = {
   db: Database;
   secrets: SecretBox;
   clock: Clock;
+  pubsub: GatewayPubSub;
+  /** HTTP client for Stripe's OAuth endpoints */
+  fetch: HttpFetch;
+  credentials: CredentialsProvider;
+  stripe: StripeClients;
+  sync: SyncScheduler;
   close(): Promise<void>;
 };
 
-export type DepsOverrides = { logger?: Logger; clock?: Clock; pgliteDir?: string };
+export type DepsOverrides = { logger?: Logger; clock?: Clock; pgliteDir?: string; fetch?: HttpFetch };
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
@@ -26,12 +37,22 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     pgliteDir: overrides.pgliteDir ?? path.join(config.dataDir, "pglite"),
     log: (message) => logger.info(message),
   });
-  return {
+  // The services below take the finished object; they only reach each other at call time.
+  const deps = {
     config,
     logger,
     db,
     secrets: createSecretBox(key),
     clock: overrides.clock ?? systemClock,
-    close: () => db.close(),
+    pubsub: createPubSub(),
+    fetch: overrides.fetch ?? ((input, init) => fetch(input, init)),
+  } as Deps;
+  deps.credentials = createCredentialsProvider(deps);
+  deps.stripe = createStripeClients(deps, deps.credentials);
+  deps.sync = createSyncScheduler(deps);
+  deps.close = async () => {
+    await deps.sync.idle();
+    await db.close();
   };
+  return deps;
 }

@@ -3,8 +3,11 @@ import "./types/scalars.ts";
 import "./types/errors.ts";
 import "./types/org.ts";
 import "./types/stripe-config.ts";
+import "./types/stripe-connection.ts";
+import "./types/manifest.ts";
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 export const schema = builder.toSchema({ sortSchema: false });

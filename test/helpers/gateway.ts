@@ -4,7 +4,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { type App, createApp } from "../../src/app.ts";
 import { type Env, loadConfig } from "../../src/config.ts";
-import { createDeps, type Deps } from "../../src/deps.ts";
+import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createScratchDatabase, type DatabaseTarget } from "./databases.ts";
 
@@ -30,7 +30,11 @@ export type TestGateway = {
 };
 
 /** The real app, in-process, on a fresh database of the given target, with its logs captured. */
-export async function startTestGateway(target: DatabaseTarget, env: Env = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  target: DatabaseTarget,
+  env: Env = {},
+  overrides: Omit<DepsOverrides, "logger" | "pgliteDir"> = {},
+): Promise<TestGateway> {
   const scratch = target.url ? await createScratchDatabase(target.url) : null;
   const lines: string[] = [];
   const destination = new Writable({
@@ -52,6 +56,7 @@ export async function startTestGateway(target: DatabaseTarget, env: Env = {}): P
   const deps = await createDeps(config, {
     logger: createLogger({ level: "debug", destination }),
     pgliteDir: "memory://",
+    ...overrides,
   });
   const app = createApp(deps);
   return {

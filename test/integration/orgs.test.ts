@@ -65,9 +65,9 @@ describe.each(databaseTargets)("orgs and Stripe config on $name", (target) => {
     expect(missing.status).toBe(401);
     expect(missing.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     for (const key of [
-      "cgw_key_AAAAAAAAAAAA_" + "A".repeat(43),
+      `cgw_key_AAAAAAAAAAAA_${"A".repeat(43)}`,
       "nonsense",
-      acme.apiKey.slice(0, -1) + "x",
+      `${acme.apiKey.slice(0, -1)}x`,
     ]) {
       const unknown = await gateway.gql(Viewer, {}, key);
       expect(unknown.status).toBe(401);

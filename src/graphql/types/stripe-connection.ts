@@ -1,0 +1,220 @@
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import { GraphQLError } from "graphql";
+import { filter, pipe } from "graphql-yoga";
+import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../../errors.ts";
+import { StripeConnectionStatus } from "../../generated/prisma/enums.ts";
+import {
+  disconnectConnection,
+  findConnection,
+  resyncConnection,
+  startConnection,
+} from "../../stripe/connections.ts";
+import { builder } from "../builder.ts";
+import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../pagination.ts";
+import { StripeConnectMethodEnum } from "./stripe-config.ts";
+
+export const StripeConnectionStatusEnum = builder.enumType(StripeConnectionStatus, {
+  name: "StripeConnectionStatus",
+});
+
+export const StripeConnectionRef = builder.prismaNode("StripeConnection", {
+  id: { field: "id" },
+  nullable: true,
+  // node(id) and every lookup only ever find the caller's own connections
+  findUnique: (id, ctx) => ({ id, orgId: ctx.org?.id ?? "" }),
+  fields: (t) => ({
+    status: t.expose("status", { type: StripeConnectionStatusEnum }),
+    method: t.expose("method", { type: StripeConnectMethodEnum }),
+    stripeAccountId: t.exposeString("stripeAccountId", {
+      nullable: true,
+      description: "acct_…, null while PENDING",
+    }),
+    livemode: t.exposeBoolean("livemode", { nullable: true }),
+    metadata: t.expose("metadata", { type: "JSON", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    connectedAt: t.expose("connectedAt", { type: "DateTime", nullable: true }),
+    lastSyncedAt: t.expose("lastSyncedAt", { type: "DateTime", nullable: true }),
+    lastError: t.exposeString("lastError", { nullable: true }),
+    disconnectedAt: t.expose("disconnectedAt", { type: "DateTime", nullable: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  stripeConnection: t.prismaField({
+    type: "StripeConnection",
+    nullable: true,
+    authScopes: { org: true },
+    args: { id: t.arg.globalID({ required: true }) },
+    resolve: (query, _root, { id }, ctx) =>
+      id.typename === "StripeConnection"
+        ? ctx.deps.db.prisma.stripeConnection.findFirst({
+            ...query,
+            where: { id: id.id, orgId: ctx.org!.id },
+          })
+        : null,
+  }),
+  stripeConnections: t.prismaConnection(
+    {
+      type: "StripeConnection",
+      cursor: "id",
+      defaultSize: DEFAULT_PAGE_SIZE,
+      maxSize: MAX_PAGE_SIZE,
+      authScopes: { org: true },
+      args: { status: t.arg({ type: [StripeConnectionStatusEnum], required: false }) },
+      resolve: (query, _root, args, ctx) => {
+        assertPageArgs(args);
+        return ctx.deps.db.prisma.stripeConnection.findMany({
+          ...query,
+          where: { orgId: ctx.org!.id, ...(args.status ? { status: { in: args.status } } : {}) },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        });
+      },
+    },
+    { name: "StripeConnectionConnection" },
+    { name: "StripeConnectionEdge" },
+  ),
+}));
+
+const StartStripeConnectionInput = builder.inputType("StartStripeConnectionInput", {
+  fields: (t) => ({
+    returnUrl: t.string({
+      required: false,
+      description: "Where the browser goes afterwards (default: the org's defaultReturnUrl).",
+    }),
+    metadata: t.field({
+      type: "JSON",
+      required: false,
+      description: "Your own JSON object, kept on the connection.",
+    }),
+    reconnectConnectionId: t.id({
+      required: false,
+      description: "Re-authorize this connection; it keeps its id.",
+    }),
+  }),
+});
+
+const StartStripeConnectionSuccess = builder
+  .objectRef<{ connectionId: string; authorizationUrl: string; expiresAt: Date }>(
+    "StartStripeConnectionSuccess",
+  )
+  .implement({
+    fields: (t) => ({
+      connection: t.prismaField({
+        type: "StripeConnection",
+        resolve: (query, result, _args, ctx) =>
+          ctx.deps.db.prisma.stripeConnection.findUniqueOrThrow({
+            ...query,
+            where: { id: result.connectionId },
+          }),
+      }),
+      authorizationUrl: t.exposeString("authorizationUrl", {
+        description: "Send the merchant's browser here.",
+      }),
+      expiresAt: t.expose("expiresAt", { type: "DateTime", description: "The link works once, until then." }),
+    }),
+  });
+
+/** `{ connection }` payloads of the resync and disconnect mutations. */
+function connectionPayload(name: string) {
+  return builder.objectRef<{ connectionId: string }>(name).implement({
+    fields: (t) => ({
+      connection: t.prismaField({
+        type: "StripeConnection",
+        resolve: (query, result, _args, ctx) =>
+          ctx.deps.db.prisma.stripeConnection.findUniqueOrThrow({
+            ...query,
+            where: { id: result.connectionId },
+          }),
+      }),
+    }),
+  });
+}
+
+const ResyncSuccess = connectionPayload("ResyncStripeConnectionSuccess");
+const DisconnectSuccess = connectionPayload("DisconnectStripeConnectionSuccess");
+
+/** A global StripeConnection id from an argument, or NotFoundError. */
+function connectionIdOf(id: { typename: string; id: string }): string {
+  if (id.typename !== "StripeConnection") throw new NotFoundError("No such connection in this org.");
+  return id.id;
+}
+
+function decodeConnectionId(globalId: string): { typename: string; id: string } {
+  try {
+    return decodeGlobalID(globalId);
+  } catch {
+    return { typename: "", id: "" };
+  }
+}
+
+builder.mutationFields((t) => ({
+  startStripeConnection: t.field({
+    type: StartStripeConnectionSuccess,
+    authScopes: { org: true },
+    errors: {
+      types: [StripeNotConfiguredError, ValidationError, NotFoundError],
+      union: { name: "StartStripeConnectionResult" },
+    },
+    args: { input: t.arg({ type: StartStripeConnectionInput, required: false }) },
+    resolve: async (_root, { input }, ctx) => {
+      const reconnect = input?.reconnectConnectionId;
+      const started = await startConnection(ctx.deps, ctx.org!, {
+        returnUrl: input?.returnUrl,
+        metadata: input?.metadata,
+        reconnectConnectionId: reconnect ? connectionIdOf(decodeConnectionId(String(reconnect))) : null,
+      });
+      return {
+        connectionId: started.connection.id,
+        authorizationUrl: started.authorizationUrl,
+        expiresAt: started.expiresAt,
+      };
+    },
+  }),
+  resyncStripeConnection: t.field({
+    type: ResyncSuccess,
+    authScopes: { org: true },
+    errors: { types: [NotFoundError], union: { name: "ResyncStripeConnectionResult" } },
+    args: { id: t.arg.globalID({ required: true }) },
+    resolve: async (_root, { id }, ctx) => ({
+      connectionId: (await resyncConnection(ctx.deps, ctx.org!.id, connectionIdOf(id))).id,
+    }),
+  }),
+  disconnectStripeConnection: t.field({
+    type: DisconnectSuccess,
+    authScopes: { org: true },
+    errors: { types: [NotFoundError], union: { name: "DisconnectStripeConnectionResult" } },
+    args: { id: t.arg.globalID({ required: true }) },
+    resolve: async (_root, { id }, ctx) => ({
+      connectionId: (await disconnectConnection(ctx.deps, ctx.org!.id, connectionIdOf(id))).id,
+    }),
+  }),
+}));
+
+builder.subscriptionField("connectionUpdated", (t) =>
+  t.prismaField({
+    type: "StripeConnection",
+    description: "Every change of a connection of the caller's org (or of the one given).",
+    authScopes: { org: true },
+    args: { connectionId: t.arg.globalID({ required: false }) },
+    subscribe: async (_root, { connectionId }, ctx) => {
+      const orgId = ctx.org!.id;
+      // Refused at subscribe time: another org's connection looks exactly like a missing one.
+      const only = connectionId
+        ? await findConnection(ctx.deps, orgId, connectionIdOf(connectionId)).then(
+            (connection) => connection.id,
+            () => {
+              throw new GraphQLError("No such connection in this org.", {
+                extensions: { code: "NOT_FOUND" },
+              });
+            },
+          )
+        : null;
+      return pipe(
+        ctx.deps.pubsub.subscribe("connection:updated"),
+        filter((event) => event.orgId === orgId && (only === null || event.connectionId === only)),
+      );
+    },
+    resolve: (query, event, _args, ctx) =>
+      ctx.deps.db.prisma.stripeConnection.findUniqueOrThrow({ ...query, where: { id: event.connectionId } }),
+  }),
+);

@@ -1,0 +1,132 @@
+import { createClock, type EmulatorClock } from "../../src/emulator/clock.ts";
+import type { HttpFetch } from "../../src/stripe/oauth.ts";
+import { graphql } from "../graphql/gql.js";
+import type { DatabaseTarget } from "./databases.ts";
+import { type StartedEmulator, startEmulator } from "./emulator.ts";
+import { ADMIN_KEY, startTestGateway, type TestGateway } from "./gateway.ts";
+
+export const PUBLIC_URL = "https://gateway.test";
+
+export const StartConnection = graphql(`
+  mutation StartConnection($input: StartStripeConnectionInput) {
+    startStripeConnection(input: $input) {
+      __typename
+      ... on StartStripeConnectionSuccess { authorizationUrl expiresAt connection { id status method } }
+      ... on Error { message }
+      ... on ValidationError { fieldErrors { path message } }
+    }
+  }
+`);
+
+export const ConnectionQuery = graphql(`
+  query Connection($id: ID!) {
+    stripeConnection(id: $id) {
+      id status method stripeAccountId livemode metadata connectedAt lastSyncedAt lastError
+    }
+  }
+`);
+
+export const ConnectionsQuery = graphql(`
+  query Connections($first: Int, $after: String, $status: [StripeConnectionStatus!]) {
+    stripeConnections(first: $first, after: $after, status: $status) {
+      edges { cursor node { id status stripeAccountId } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export const DisconnectConnection = graphql(`
+  mutation Disconnect($id: ID!) {
+    disconnectStripeConnection(id: $id) {
+      __typename
+      ... on DisconnectStripeConnectionSuccess { connection { id status lastError } }
+      ... on NotFoundError { message }
+    }
+  }
+`);
+
+export const ResyncConnection = graphql(`
+  mutation Resync($id: ID!) {
+    resyncStripeConnection(id: $id) {
+      __typename
+      ... on ResyncStripeConnectionSuccess { connection { id status } }
+      ... on NotFoundError { message }
+    }
+  }
+`);
+
+export const CreateOrgDoc = graphql(`
+  mutation CreateOrgForConnect($name: String!) {
+    createOrg(input: { name: $name }) {
+      ... on CreateOrgSuccess { apiKey org { id redirectUri } }
+    }
+  }
+`);
+
+export const ConfigureStripe = graphql(`
+  mutation ConfigureStripe($input: SetStripeConfigInput!) {
+    setStripeConfig(input: $input) { __typename ... on ValidationError { message } }
+  }
+`);
+
+/** Calls made to Stripe's OAuth endpoints, as the gateway sent them. */
+export type OAuthCall = { url: string; grantType: string | null };
+
+export type ConnectWorld = {
+  emulator: StartedEmulator;
+  gateway: TestGateway;
+  clock: EmulatorClock;
+  oauthCalls: OAuthCall[];
+  createOrg(name: string): Promise<{ id: string; apiKey: string; rawId: string }>;
+  close(): Promise<void>;
+};
+
+/** The gateway (in-process) and the emulator (real port) sharing one movable clock. */
+export async function startConnectWorld(target: DatabaseTarget): Promise<ConnectWorld> {
+  const clock = createClock();
+  const emulator = await startEmulator({
+    clock,
+    accounts: 3,
+    size: "small",
+    rateLimits: false,
+    platforms: [{ redirectUris: [`${PUBLIC_URL}/stripe/proxy/*`] }],
+  });
+  const oauthCalls: OAuthCall[] = [];
+  const spyingFetch: HttpFetch = async (input, init) => {
+    const body = typeof init?.body === "string" ? new URLSearchParams(init.body) : null;
+    oauthCalls.push({ url: String(input), grantType: body?.get("grant_type") ?? null });
+    return fetch(input, init);
+  };
+  const gateway = await startTestGateway(
+    target,
+    { STRIPE_API_URL: emulator.url, STRIPE_CONNECT_URL: emulator.url, STRIPE_MARKETPLACE_URL: emulator.url },
+    { clock: { now: () => new Date(clock.now()) }, fetch: spyingFetch },
+  );
+  return {
+    emulator,
+    gateway,
+    clock,
+    oauthCalls,
+    async createOrg(name) {
+      const result = await gateway.gql(CreateOrgDoc, { name }, ADMIN_KEY);
+      const created = result.data?.createOrg;
+      if (!created || !("apiKey" in created)) throw new Error(JSON.stringify(result));
+      return { id: created.org.id, apiKey: created.apiKey, rawId: created.org.redirectUri.split("/")[5]! };
+    },
+    async close() {
+      await gateway.close();
+      await emulator.close();
+    },
+  };
+}
+
+/** Follows the merchant's browser: the authorize URL on "Stripe", then the redirect to the gateway. */
+export async function followAuthorization(world: ConnectWorld, authorizationUrl: string) {
+  const atStripe = await fetch(authorizationUrl, { redirect: "manual" });
+  const callback = atStripe.headers.get("location");
+  if (atStripe.status !== 302 || !callback) {
+    throw new Error(`Stripe did not redirect (${atStripe.status}): ${await atStripe.text()}`);
+  }
+  const response = await world.gateway.app.fetch(new Request(callback));
+  return { callback, response, location: response.headers.get("location") };
+}
