@@ -35,7 +35,8 @@ export async function startTestGateway(
   env: Env = {},
   overrides: Omit<DepsOverrides, "logger" | "pgliteDir"> = {},
 ): Promise<TestGateway> {
-  const scratch = target.url ? await createScratchDatabase(target.url) : null;
+  // env.DATABASE_URL joins an existing database (a second instance); otherwise each gateway gets a new one
+  const scratch = target.url && !env.DATABASE_URL ? await createScratchDatabase(target.url) : null;
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -49,9 +50,9 @@ export async function startTestGateway(
     ADMIN_API_KEY: ADMIN_KEY,
     DATA_DIR: `/tmp/gateway-test-${randomBytes(4).toString("hex")}`,
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
-    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     LOG_LEVEL: "debug",
     ...env,
+    ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? randomBytes(32).toString("base64"),
   });
   const deps = await createDeps(config, {
     logger: createLogger({ level: "debug", destination }),

@@ -12,6 +12,7 @@ import {
   startConnectWorld,
 } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
+import { startTestGateway } from "../helpers/gateway.ts";
 
 const RETURN_URL = "https://app.example.test/stripe/done";
 
@@ -340,6 +341,49 @@ describe.each(databaseTargets)("connecting Stripe accounts on $name", (target) =
     expect(stale?.status).toBe("NEEDS_REAUTH");
     expect(stale?.lastError).toContain("Stripe refused the refresh token");
   });
+
+  it.runIf(target.name === "postgres")(
+    "refreshes once across two instances sharing the database",
+    async () => {
+      const shared = await world.createOrg("Two instances");
+      world.emulator.emulator.control.setNextAccount(world.emulator.emulator.accountIds[2]!);
+      await configure(shared.apiKey, { clientId: keys.clientId, secretKey: keys.secretKey });
+      const started = await start(shared.apiKey);
+      await followAuthorization(world, started.authorizationUrl);
+      world.emulator.emulator.control.setNextAccount(null);
+      await world.gateway.deps.sync.idle();
+      const row = await world.gateway.deps.db.prisma.stripeConnection.findFirstOrThrow({
+        where: { orgId: shared.rawId },
+      });
+      const { config } = world.gateway.deps;
+      const second = await startTestGateway(
+        target,
+        {
+          DATABASE_URL: config.databaseUrl!,
+          ENCRYPTION_KEY: config.encryptionKey!.toString("base64"),
+          STRIPE_API_URL: config.stripe.apiUrl,
+          STRIPE_CONNECT_URL: config.stripe.connectUrl,
+          STRIPE_MARKETPLACE_URL: config.stripe.marketplaceUrl,
+        },
+        { clock: world.gateway.deps.clock, fetch: world.gateway.deps.fetch },
+      );
+      try {
+        world.clock.advance(61 * 60 * 1000);
+        const before = world.oauthCalls.filter((call) => call.grantType === "refresh_token").length;
+        const call = (deps: typeof second.deps) =>
+          deps.stripe.withConnection(row.id, (stripe, request) =>
+            stripe.balance.retrieve(undefined, request),
+          );
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => call(i % 2 ? second.deps : world.gateway.deps)),
+        );
+        expect(results).toHaveLength(10);
+        expect(world.oauthCalls.filter((c) => c.grantType === "refresh_token").length - before).toBe(1);
+      } finally {
+        await second.close();
+      }
+    },
+  );
 
   it("disconnects a Stripe App connection by dropping its tokens", async () => {
     await world.gateway.deps.sync.idle();
