@@ -156,16 +156,22 @@ export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorC
   );
   r.post("/_emulator/webhooks/options", async (c) => {
     const input = await body(c, schemas.delivery);
-    return c.json(
-      control.setDeliveryOptions({
-        retryBaseMs: input.retry_base_ms,
-        maxAttempts: input.max_attempts,
-        timeoutMs: input.timeout_ms,
-        duplicate: input.duplicate,
-        delayMs: input.delay_ms,
-        reorder: input.reorder,
-      }),
-    );
+    const options = control.setDeliveryOptions({
+      retryBaseMs: input.retry_base_ms,
+      maxAttempts: input.max_attempts,
+      timeoutMs: input.timeout_ms,
+      duplicate: input.duplicate,
+      delayMs: input.delay_ms,
+      reorder: input.reorder,
+    });
+    return c.json({
+      retry_base_ms: options.retryBaseMs,
+      max_attempts: options.maxAttempts,
+      timeout_ms: options.timeoutMs,
+      duplicate: options.duplicate,
+      delay_ms: options.delayMs,
+      reorder: options.reorder,
+    });
   });
   r.post("/_emulator/webhooks/flush", async (c) => {
     await control.flushWebhooks();

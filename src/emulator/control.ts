@@ -52,7 +52,7 @@ export function createControl(state: EmulatorState, faults: FaultInjector, limit
             default_currency: account.default_currency,
           };
         }),
-        oauth: state.oauth,
+        oauth: { decision: state.oauth.decision, next_account: state.oauth.nextAccount },
         rate_limits: limiter.current(),
         webhook_endpoints: state.webhooks.endpoints.map((e) => ({ ...e, secret: maskKey(e.secret) })),
         failures: faults.pending(),
@@ -94,7 +94,8 @@ export function createControl(state: EmulatorState, faults: FaultInjector, limit
     addWebhookEndpoint: (input: WebhookEndpointInput) => state.webhooks.addEndpoint(input),
     removeWebhookEndpoint: (id: string) => state.webhooks.removeEndpoint(id),
     setDeliveryOptions(options: Partial<DeliveryOptions>): DeliveryOptions {
-      state.webhooks.options = { ...state.webhooks.options, ...options };
+      const given = Object.entries(options).filter(([, value]) => value !== undefined);
+      state.webhooks.options = { ...state.webhooks.options, ...Object.fromEntries(given) };
       return state.webhooks.options;
     },
     get deliveries() {

@@ -65,7 +65,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
       created,
       { param: "arrival_date", kind: "range" },
       { param: "destination", kind: "equal" },
-      { param: "status", kind: "enum", values: ["pending", "paid", "failed", "canceled", "in_transit"] },
+      { param: "status", kind: "enum", values: ["pending", "paid", "failed", "canceled"] },
     ],
     expandable: ["balance_transaction", "failure_balance_transaction"],
   },
