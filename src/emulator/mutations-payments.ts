@@ -5,6 +5,7 @@ import {
   buildCharge,
   buildDispute,
   buildRefund,
+  stripeFee,
 } from "./objects.ts";
 import { resourceSpec } from "./resources.ts";
 import { type EmulatorState, previousAttributes, recordEvent } from "./state.ts";
@@ -46,7 +47,7 @@ export function createCharge(state: EmulatorState, accountId: string, mode: Mode
   const ctx = buildContext(state, accountId, mode);
   const created = ctx.now;
   const chargeId = ctx.id("ch");
-  const fee = Math.round(input.amount * 0.029) + 30;
+  const fee = stripeFee(input.amount);
   const bt = buildBalanceTransaction(ctx, {
     amount: input.amount,
     fee,

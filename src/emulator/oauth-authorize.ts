@@ -71,6 +71,12 @@ export function completeAuthorization(
   });
 }
 
+/** Applies the configured decision: redirect at once, or show the consent page. */
+export function beginAuthorization(state: EmulatorState, request: AuthorizeRequest): Response {
+  const decision = state.oauth.decision;
+  return decision === "page" ? consentPage(state, request) : completeAuthorization(state, request, decision);
+}
+
 /** The consent page for people: pick an account, approve or deny. */
 export function consentPage(state: EmulatorState, request: AuthorizeRequest): Response {
   const options = state.accountIds

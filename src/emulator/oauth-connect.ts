@@ -2,16 +2,15 @@ import type { Hono } from "hono";
 import { oauthError } from "./api-errors.ts";
 import { readCredential } from "./auth.ts";
 import { uninstallApp } from "./mutations-payouts.ts";
-import { requireSecretKey, tokenResponse } from "./oauth-apps.ts";
 import {
   type AuthorizeRequest,
   authorizeErrorPage,
+  beginAuthorization,
   completeAuthorization,
-  consentPage,
   resolveClient,
 } from "./oauth-authorize.ts";
-import { type Params, readFormParams, stringParam } from "./params.ts";
-import { maskKey } from "./random.ts";
+import { exchangeToken, requireSecretKey } from "./oauth-tokens.ts";
+import { readFormParams, stringParam } from "./params.ts";
 import type { EmulatorEnv, EmulatorState } from "./state.ts";
 import { connectionKey } from "./store.ts";
 
@@ -44,10 +43,7 @@ export function registerConnectOAuth(app: Hono<EmulatorEnv>, state: EmulatorStat
       state: query.get("state") ?? undefined,
       scope,
     };
-    const decision = state.oauth.decision;
-    return decision === "page"
-      ? consentPage(state, request)
-      : completeAuthorization(state, request, decision);
+    return beginAuthorization(state, request);
   });
 
   app.post("/oauth/consent", async (c) => {
@@ -67,52 +63,14 @@ export function registerConnectOAuth(app: Hono<EmulatorEnv>, state: EmulatorStat
     return completeAuthorization(state, request, decision, stringParam(form, "account"));
   });
 
-  const platformKey = (request: Request, form: Params) =>
-    requireSecretKey(state, readCredential(request) ?? stringParam(form, "client_secret"));
-
-  app.post("/oauth/token", async (c) => {
-    const form = await readFormParams(c.req.raw);
-    const { platform, mode } = platformKey(c.req.raw, form);
-    const grantType = stringParam(form, "grant_type");
-    const now = state.clock.now();
-    if (grantType === "authorization_code") {
-      const code = stringParam(form, "code");
-      if (!code) throw oauthError(400, "invalid_request", "No authorization code provided");
-      const entry = state.tokens.code(code);
-      if (entry?.kind !== "connect" || entry.platformId !== platform.id || entry.mode !== mode)
-        throw oauthError(400, "invalid_grant", `Authorization code does not exist: ${code}`);
-      if (entry.used) {
-        // Stripe: using a code twice revokes the access it granted.
-        state.tokens.revokeGrant(entry);
-        throw oauthError(400, "invalid_grant", `Authorization code has already been used: ${code}`);
-      }
-      entry.used = true;
-      if (entry.expiresAt !== null && entry.expiresAt <= now)
-        throw oauthError(400, "invalid_grant", `Authorization code expired: ${code}`);
-      const access = state.tokens.issueAccessToken(entry, now);
-      return c.json(tokenResponse(state, entry, access, state.tokens.issueRefreshToken(entry, now)));
-    }
-    if (grantType === "refresh_token") {
-      const token = stringParam(form, "refresh_token");
-      if (!token) throw oauthError(400, "invalid_request", "No refresh token provided");
-      const entry = state.tokens.refreshToken(token, now);
-      if (entry?.kind !== "connect" || entry.platformId !== platform.id || entry.mode !== mode)
-        throw oauthError(400, "invalid_grant", `Invalid refresh token: ${maskKey(token)}`);
-      const scope = stringParam(form, "scope") ?? entry.scope;
-      if (!SCOPES.includes(scope) || (entry.scope === "read_only" && scope === "read_write"))
-        throw oauthError(400, "invalid_scope", `Invalid scope: ${scope}`);
-      // A refreshed legacy token replaces the previous access token of the same grant.
-      const grant = { ...entry, scope };
-      state.tokens.revokeAccessTokens(grant);
-      return c.json(tokenResponse(state, grant, state.tokens.issueAccessToken(grant, now), token));
-    }
-    if (!grantType) throw oauthError(400, "invalid_request", "No grant type specified");
-    throw oauthError(400, "unsupported_grant_type", `Unsupported grant type: ${grantType}`);
-  });
+  app.post("/oauth/token", (c) => exchangeToken(state, c.req.raw, "connect"));
 
   app.post("/oauth/deauthorize", async (c) => {
     const form = await readFormParams(c.req.raw);
-    const { platform, mode } = platformKey(c.req.raw, form);
+    const { platform, mode } = requireSecretKey(
+      state,
+      readCredential(c.req.raw) ?? stringParam(form, "client_secret"),
+    );
     const clientId = stringParam(form, "client_id");
     if (clientId !== undefined && clientId !== platform.keys[mode].clientId)
       throw oauthError(400, "invalid_client", `No such application: '${clientId}'`);
