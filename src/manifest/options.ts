@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+export const DEFAULT_APP_ID = "com.example.stripe-connect-gateway";
+export const DEFAULT_APP_NAME = "Stripe Connect Gateway";
+export const DEFAULT_APP_VERSION = "0.0.1";
+
+// Stripe's manifest schema (stripe/stripe-apps schema/stripe-app.schema.json): id matches
+// ^[a-zA-Z0-9_\-\.]+$, version and name are non-empty strings. Ids are globally unique on Stripe.
+export const appIdSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(100, "must be at most 100 characters")
+  .regex(/^[a-zA-Z0-9_.-]+$/, "may contain only letters, digits, '.', '_' and '-' (e.g. com.acme.gateway)");
+
+export const appNameSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(100, "must be at most 100 characters");
+
+export const appVersionSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(50, "must be at most 50 characters")
+  .regex(/^\S+$/, "must not contain spaces");
+
+/** Org ids as the gateway issues them (`org_` and hex); checked so a typo fails before a file is written. */
+export const orgIdSchema = z.string().regex(/^org_[A-Za-z0-9]+$/, "must look like org_…");
+
+export type ManifestOptions = { appId?: string | null; name?: string | null; version?: string | null };
+
+const optionsSchema = z.object({
+  appId: appIdSchema.nullish(),
+  name: appNameSchema.nullish(),
+  version: appVersionSchema.nullish(),
+});
+
+/** Applies defaults; lists every bad option at once as `{ path, message }`. */
+export function parseManifestOptions(
+  options: ManifestOptions,
+):
+  | { ok: true; value: { appId: string; name: string; version: string } }
+  | { ok: false; errors: { path: string[]; message: string }[] } {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+    };
+  }
+  return {
+    ok: true,
+    value: {
+      appId: parsed.data.appId ?? DEFAULT_APP_ID,
+      name: parsed.data.name ?? DEFAULT_APP_NAME,
+      version: parsed.data.version ?? DEFAULT_APP_VERSION,
+    },
+  };
+}
