@@ -2,7 +2,9 @@
 // Command-line entry point: `npm run cli -- <command>`. Like main.ts, it reads the environment itself.
 import { Command } from "commander";
 import { ConfigError, loadConfig } from "./config.ts";
+import { runDemo } from "./demo.ts";
 import { createDeps, type Deps } from "./deps.ts";
+import { runEmulatorCli } from "./emulator/cli.ts";
 import { createLogger } from "./logger.ts";
 import { createManifestCommand } from "./manifest/cli.ts";
 import { createOrg, orgRedirectUri, orgWebhookUrl } from "./orgs/orgs.ts";
@@ -56,6 +58,41 @@ program
   });
 
 program.addCommand(createManifestCommand(() => loadConfig(process.env).publicUrl));
+
+program
+  .command("emulator")
+  .description("start the local Stripe emulator (see docs/emulator.md; --help lists its options)")
+  .helpOption(false)
+  .allowUnknownOption()
+  .argument("[options...]")
+  .action(async (args: string[]) => {
+    const started = await runEmulatorCli(args);
+    if (started) await waitForSignal(() => started.close());
+  });
+
+program
+  .command("demo")
+  .description("start emulator + gateway with a configured org, and print a connect link to open")
+  .option("--port <port>", "gateway port", "4000")
+  .option("--emulator-port <port>", "emulator port", "12111")
+  .option("--seed <seed>", "emulator data seed", "demo")
+  .action(async (options: { port: string; emulatorPort: string; seed: string }) => {
+    const demo = await runDemo({
+      port: Number(options.port),
+      emulatorPort: Number(options.emulatorPort),
+      seed: options.seed,
+    });
+    await waitForSignal(() => demo.close());
+  });
+
+/** Keeps a long-running command alive until SIGINT/SIGTERM, then cleans up. */
+function waitForSignal(close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => void close().then(resolve, resolve);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
 
 program.parseAsync(process.argv).then(
   // PGlite resets process.exitCode when it closes, so exit explicitly; `manifest check` sets it.
