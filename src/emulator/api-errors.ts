@@ -46,7 +46,7 @@ export const errors = {
   invalidKey: (key: string) => apiError(401, { message: `Invalid API Key provided: ${maskKey(key)}` }),
   expiredKey: (key: string) =>
     apiError(401, { code: "api_key_expired", message: `Expired API Key provided: ${maskKey(key)}` }),
-  modeMismatch: (key: string, account: string) =>
+  noAccountAccess: (key: string, account: string) =>
     apiError(403, {
       message: `The provided key '${maskKey(key)}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`,
       code: "account_invalid",
@@ -62,8 +62,7 @@ export const errors = {
     apiError(400, { code: "parameter_unknown", param, message: `Received unknown parameter: ${param}` }),
   invalidInteger: (param: string, message: string) =>
     apiError(400, { code: "parameter_invalid_integer", param, message }),
-  invalidParameter: (param: string, message: string) =>
-    apiError(400, { code: "parameter_invalid_empty", param, message }),
+  invalidParameter: (param: string, message: string) => apiError(400, { param, message }),
   invalidEnum: (param: string, allowed: readonly string[]) =>
     apiError(400, {
       param,

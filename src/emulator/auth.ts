@@ -54,21 +54,31 @@ export function authenticate(deps: AuthDeps, request: Request): Caller {
       return { key, platform, mode, accountId: platform.id, permissions: null };
     const account = deps.store.account(stripeAccount);
     if (!account?.connections.get(connectionKey(platform.id, mode)))
-      throw errors.modeMismatch(key, stripeAccount);
+      throw errors.noAccountAccess(key, stripeAccount);
     return { key, platform, mode, accountId: stripeAccount, permissions: null };
   }
   const token = deps.tokens.accessToken(key);
   const platform = token && deps.platforms.find((p) => p.id === token.platformId);
   if (!token || !platform) throw errors.invalidKey(key);
   if (token.expiresAt !== null && token.expiresAt <= deps.now()) throw errors.expiredKey(key);
-  if (stripeAccount && stripeAccount !== token.accountId) throw errors.modeMismatch(key, stripeAccount);
+  if (stripeAccount && stripeAccount !== token.accountId) throw errors.noAccountAccess(key, stripeAccount);
   return {
     key,
     platform,
     mode: token.mode,
     accountId: token.accountId,
-    permissions: token.kind === "apps" ? new Set(platform.permissions) : null,
+    permissions: token.kind === "apps" ? grantedPermissions(platform.permissions) : null,
   };
+}
+
+/** Stripe Apps: balance_transaction_source_read implies application_fee_read and balance_read. */
+function grantedPermissions(permissions: readonly Permission[]): ReadonlySet<Permission> {
+  const granted = new Set(permissions);
+  if (granted.has("balance_transaction_source_read")) {
+    granted.add("application_fee_read");
+    granted.add("balance_read");
+  }
+  return granted;
 }
 
 export function requirePermission(caller: Caller, permission: Permission): void {

@@ -155,7 +155,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   return {
     fetch: (request) => handle(request),
     listen(port = 0, host = "127.0.0.1") {
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         const server = serve(
           { fetch: (request, env) => handle(request, env as EmulatorEnv["Bindings"]), port, hostname: host },
           (info) => {
@@ -173,6 +173,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
             resolve(running);
           },
         );
+        server.once("error", reject);
       });
     },
     control,

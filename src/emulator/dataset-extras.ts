@@ -188,7 +188,8 @@ export function generateHistoryEvents(
   for (const { object } of store.collection(accountId, mode, "charge").items)
     if (object.created >= since) add("charge.succeeded", object, object.created);
   for (const { object } of store.collection(accountId, mode, "payout").items) {
-    if (object.created >= since) add("payout.created", object, object.created);
+    // Snapshots as they were then: a payout is created pending.
+    if (object.created >= since) add("payout.created", { ...object, status: "pending" }, object.created);
     const arrival = object.arrival_date as number;
     if (object.status === "paid" && arrival >= since && arrival <= ctx.now)
       add("payout.paid", object, arrival);

@@ -180,7 +180,11 @@ export class WebhookDispatcher {
         record.error = error instanceof Error ? error.message : String(error);
       }
       this.deliveries.push(record);
-      if (record.ok) return;
+      if (record.ok) {
+        // Like Stripe, the stored event counts the endpoints still waiting for a successful delivery.
+        if (!duplicate) event.pending_webhooks = Math.max(0, (event.pending_webhooks as number) - 1);
+        return;
+      }
       if (attempt < this.options.maxAttempts) await this.sleep(this.options.retryBaseMs * 2 ** (attempt - 1));
     }
   }

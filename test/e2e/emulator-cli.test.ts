@@ -27,6 +27,12 @@ describe("emulator CLI", () => {
     expect(((await response.json()) as { id: string }).id).toBe(started!.emulator.accountIds[1]);
   });
 
+  it("fails to start, rather than hanging, when the port is taken", async () => {
+    await expect(
+      runEmulatorCli(["--port", String(started!.server.port), "--size", "tiny"], () => {}),
+    ).rejects.toThrow(/EADDRINUSE/);
+  });
+
   it("rejects bad options with the usage text", async () => {
     await expect(runEmulatorCli(["--size", "huge"], () => {})).rejects.toThrow(
       /Invalid --size: huge[\s\S]*Usage/,

@@ -2,7 +2,7 @@ import Stripe from "stripe";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEmulator, type Emulator } from "../../src/emulator/create-emulator.ts";
 import { signPayload } from "../../src/emulator/webhooks.ts";
-import { startWebhookReceiver } from "../helpers/emulator.ts";
+import { call, startWebhookReceiver } from "../helpers/emulator.ts";
 
 const SECRET = "whsec_unitTestSecret";
 
@@ -55,6 +55,10 @@ describe("emulator webhook delivery", () => {
         pending_webhooks: 1,
       });
     }
+    // Once delivered, the stored event no longer waits for any endpoint.
+    const key = emulator.platforms[0]!.keys.test.secretKey;
+    const stored = await call(emulator, `/v1/events/${receiver.received[0]!.event.id}`, { key, account });
+    expect(stored.body.pending_webhooks).toBe(0);
   });
 
   it("reorders deliveries when asked", async () => {
