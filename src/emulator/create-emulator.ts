@@ -7,7 +7,7 @@ import { type ClockOptions, createClock, type EmulatorClock } from "./clock.ts";
 import { createControl, type EmulatorControl } from "./control.ts";
 import { registerControlRoutes } from "./control-routes.ts";
 import { type DatasetSize, generateDataset } from "./dataset.ts";
-import { FaultInjector } from "./faults.ts";
+import { FaultInjector, type FaultInput } from "./faults.ts";
 import { registerAppsOAuth } from "./oauth-apps.ts";
 import { registerConnectOAuth } from "./oauth-connect.ts";
 import { fromFixture } from "./objects.ts";
@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   rateLimits?: RateLimits | false;
   oauthDecision?: OAuthDecision;
   webhookEndpoints?: WebhookEndpointInput[];
+  /** Failures to inject from the first request on (see `control.injectFailure`). */
+  failures?: FaultInput[];
   delivery?: Partial<DeliveryOptions>;
   /** API version stamped on events (default stripe-node 23.1.0's pinned version). */
   apiVersion?: string;
@@ -97,6 +99,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     ids: (prefix) => runtimeIds.id(prefix),
   };
   const faults = new FaultInjector();
+  for (const failure of options.failures ?? []) faults.add(failure);
   const limiter = new RateLimiter(clock, options.rateLimits ?? DEFAULT_RATE_LIMITS);
   const control = createControl(state, faults, limiter);
 

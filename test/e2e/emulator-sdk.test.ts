@@ -227,6 +227,20 @@ describe("the official stripe SDK against the emulator", () => {
     expect((await started.stripe(legacy.access_token!).charges.list({ limit: 1 })).object).toBe("list");
     expect((await stripe.charges.list({ limit: 1 }, { stripeAccount: other })).object).toBe("list");
 
+    // Expired (older than 5 minutes) and wrong-mode codes are invalid grants too.
+    const expiring = new URL((await fetch(authorize, { redirect: "manual" })).headers.get("location")!);
+    started.emulator.clock.advance(6 * 60_000);
+    const expired = await stripe.oauth
+      .token({ grant_type: "authorization_code", code: expiring.searchParams.get("code")! })
+      .catch((e: unknown) => e);
+    expect(expired).toBeInstanceOf(Stripe.errors.StripeInvalidGrantError);
+    const liveAuthorize = authorize.replace(platform.keys.test.clientId, platform.keys.live.clientId);
+    const liveCode = new URL((await fetch(liveAuthorize, { redirect: "manual" })).headers.get("location")!);
+    const wrongMode = await stripe.oauth
+      .token({ grant_type: "authorization_code", code: liveCode.searchParams.get("code")! })
+      .catch((e: unknown) => e);
+    expect(wrongMode).toBeInstanceOf(Stripe.errors.StripeInvalidGrantError);
+
     const result = await stripe.oauth.deauthorize({
       client_id: platform.keys.test.clientId,
       stripe_user_id: other,

@@ -117,6 +117,19 @@ describe("emulator control API", () => {
     expect((await api("/v1/customers")).status).toBe(200);
   });
 
+  it("takes failures as a creation option too", async () => {
+    const failing = createEmulator({
+      size: "tiny",
+      accounts: 1,
+      failures: [{ kind: "error", status: 502, count: 1 }],
+    });
+    const own = { key: failing.platforms[0]!.keys.test.secretKey, account: failing.accountIds[0] };
+    const first = await call(failing, "/v1/balance", own);
+    expect(first.status).toBe(502);
+    expect(first.headers.get("request-id")).toMatch(/^req_/);
+    expect((await call(failing, "/v1/balance", own)).status).toBe(200);
+  });
+
   it("advances the clock, sets rate limits and platform settings, and lists keys masked", async () => {
     const before = emulator.clock.seconds();
     const moved = await control("/clock/advance", { seconds: 3600 });
