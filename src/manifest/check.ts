@@ -1,7 +1,7 @@
 import { checkPermissions } from "./check-permissions.ts";
 import { checkRedirectUris } from "./check-redirect.ts";
 import { findJsonSyntaxError } from "./json-error.ts";
-import { appIdSchema } from "./options.ts";
+import { APP_ID_PATTERN } from "./options.ts";
 import { isObject, type JsonObject, type ManifestProblem, problem, shown } from "./problems.ts";
 
 // Stripe's manifest schema: "" or a relative path to a PNG.
@@ -119,8 +119,7 @@ function checkSandbox(manifest: JsonObject): ManifestProblem[] {
 
 function checkIdentity(manifest: JsonObject): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
-  const id = appIdSchema.safeParse(manifest.id);
-  if (!id.success || id.data !== manifest.id) {
+  if (typeof manifest.id !== "string" || !APP_ID_PATTERN.test(manifest.id)) {
     problems.push(
       problem(
         "INVALID_APP_ID",

@@ -7,7 +7,7 @@ import { generateStripeAppManifest } from "./generate.ts";
 import { appIdSchema, appNameSchema, appVersionSchema, orgIdSchema } from "./options.ts";
 
 type Output = { out(line: string): void; err(line: string): void };
-const console_: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
+const consoleOutput: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** Exit codes of `manifest check`. */
 export const CHECK_OK = 0;
@@ -35,7 +35,7 @@ function warnIfNotHttps(redirectUri: string, io: Output): void {
  * `manifest generate` and `manifest check`: no database, only the org id and PUBLIC_URL (read
  * through the `publicUrl` callback, so a bad environment fails only when a command runs).
  */
-export function createManifestCommand(publicUrl: () => string, io: Output = console_): Command {
+export function createManifestCommand(publicUrl: () => string, io: Output = consoleOutput): Command {
   const manifest = new Command("manifest").description("generate or check the org's stripe-app.json");
   const orgIdOption = ["--org-id <id>", "the org's id (org_…)", parsedBy(orgIdSchema)] as const;
 

@@ -6,12 +6,14 @@ export const DEFAULT_APP_VERSION = "0.0.1";
 
 // Stripe's manifest schema (stripe/stripe-apps schema/stripe-app.schema.json): id matches
 // ^[a-zA-Z0-9_\-\.]+$, version and name are non-empty strings. Ids are globally unique on Stripe.
+export const APP_ID_PATTERN = /^[a-zA-Z0-9_.-]+$/;
+
 export const appIdSchema = z
   .string()
   .trim()
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters")
-  .regex(/^[a-zA-Z0-9_.-]+$/, "may contain only letters, digits, '.', '_' and '-' (e.g. com.acme.gateway)");
+  .regex(APP_ID_PATTERN, "may contain only letters, digits, '.', '_' and '-' (e.g. com.acme.gateway)");
 
 export const appNameSchema = z
   .string()
