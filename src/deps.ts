@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { resolveEncryptionKey } from "./orgs/encryption-key.ts";
 import { createSecretBox, type SecretBox } from "./orgs/secrets.ts";
 import { createPubSub, type GatewayPubSub } from "./pubsub.ts";
+import { createStripeApi, type StripeApi } from "./stripe/api.ts";
 import { createStripeClients, type StripeClients } from "./stripe/client.ts";
 import type { HttpFetch } from "./stripe/oauth.ts";
 import { type CredentialsProvider, createCredentialsProvider } from "./stripe/tokens.ts";
@@ -23,6 +24,8 @@ export type Deps = {
   fetch: HttpFetch;
   credentials: CredentialsProvider;
   stripe: StripeClients;
+  /** Rate-budgeted, retrying reads from Stripe for a connection */
+  stripeApi: StripeApi;
   sync: SyncScheduler;
   close(): Promise<void>;
 };
@@ -49,8 +52,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   } as Deps;
   deps.credentials = createCredentialsProvider(deps);
   deps.stripe = createStripeClients(deps, deps.credentials);
+  deps.stripeApi = createStripeApi(deps);
   deps.sync = createSyncScheduler(deps);
   deps.close = async () => {
+    deps.sync.stop();
     await deps.sync.idle();
     await db.close();
   };

@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     );
   });
 
+  deps.sync.startWorkers();
+
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -159,6 +159,6 @@ export async function resyncConnection(deps: Deps, orgId: string, connectionId: 
   const connection = await findConnection(deps, orgId, connectionId);
   if (!connection.accessTokenCiphertext || connection.status === "DISCONNECTED") return connection;
   const syncing = await updateConnection(deps, connection.id, { status: "SYNCING" });
-  deps.sync.start(connection.id);
+  deps.sync.start(connection.id, { fresh: true });
   return syncing;
 }

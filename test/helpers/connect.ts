@@ -1,4 +1,6 @@
+import { decodeGlobalID } from "@pothos/plugin-relay";
 import { createClock, type EmulatorClock } from "../../src/emulator/clock.ts";
+import type { EmulatorOptions } from "../../src/emulator/create-emulator.ts";
 import type { HttpFetch } from "../../src/stripe/oauth.ts";
 import { graphql } from "../graphql/gql.js";
 import type { DatabaseTarget } from "./databases.ts";
@@ -82,13 +84,17 @@ export type ConnectWorld = {
 };
 
 /** The gateway (in-process) and the emulator (real port) sharing one movable clock. */
-export async function startConnectWorld(target: DatabaseTarget): Promise<ConnectWorld> {
+export async function startConnectWorld(
+  target: DatabaseTarget,
+  options: Pick<EmulatorOptions, "size" | "accounts" | "rateLimits" | "seed"> = {},
+): Promise<ConnectWorld> {
   const clock = createClock();
   const emulator = await startEmulator({
     clock,
     accounts: 3,
     size: "small",
     rateLimits: false,
+    ...options,
     platforms: [{ redirectUris: [`${PUBLIC_URL}/stripe/proxy/*`] }],
   });
   const oauthCalls: OAuthCall[] = [];
@@ -129,4 +135,18 @@ export async function followAuthorization(world: ConnectWorld, authorizationUrl:
   }
   const response = await world.gateway.app.fetch(new Request(callback));
   return { callback, response, location: response.headers.get("location") };
+}
+
+/** Connects one emulator account to an org (already configured) and returns the connection's ids. */
+export async function connectAccount(world: ConnectWorld, apiKey: string, accountId: string) {
+  world.emulator.emulator.control.setNextAccount(accountId);
+  try {
+    const result = await world.gateway.gql(StartConnection, { input: {} }, apiKey);
+    const started = result.data?.startStripeConnection;
+    if (started?.__typename !== "StartStripeConnectionSuccess") throw new Error(JSON.stringify(result));
+    await followAuthorization(world, started.authorizationUrl);
+    return { id: started.connection.id, rowId: decodeGlobalID(started.connection.id).id };
+  } finally {
+    world.emulator.emulator.control.setNextAccount(null);
+  }
 }

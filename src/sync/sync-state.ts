@@ -1,0 +1,40 @@
+import type { Deps } from "../deps.ts";
+
+export type SyncStatus = "pending" | "running" | "done" | "failed" | "forbidden";
+
+export function readSyncState(deps: Deps, connectionId: string, resource: string) {
+  return deps.db.prisma.stripeSyncState.findUnique({
+    where: { connectionId_resource: { connectionId, resource } },
+  });
+}
+
+export function writeSyncState(
+  deps: Deps,
+  connectionId: string,
+  resource: string,
+  data: {
+    status?: SyncStatus;
+    cursor?: string | null;
+    error?: string | null;
+    lastSyncedAt?: Date;
+    objectsSynced?: { increment: number } | number;
+  },
+) {
+  const { objectsSynced, ...rest } = data;
+  return deps.db.prisma.stripeSyncState.upsert({
+    where: { connectionId_resource: { connectionId, resource } },
+    create: {
+      connectionId,
+      resource,
+      status: rest.status ?? "pending",
+      ...rest,
+      objectsSynced: typeof objectsSynced === "number" ? objectsSynced : (objectsSynced?.increment ?? 0),
+    },
+    update: { ...rest, ...(objectsSynced !== undefined ? { objectsSynced } : {}) },
+  });
+}
+
+/** A full resync starts every resource over. */
+export function resetSyncStates(deps: Deps, connectionId: string) {
+  return deps.db.prisma.stripeSyncState.deleteMany({ where: { connectionId } });
+}
