@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import { errors } from "./api-errors.ts";
 import { authenticate, type Caller, requirePermission } from "./auth.ts";
 import { listObjects, retrieveObject } from "./list.ts";
@@ -37,7 +37,7 @@ function balance(state: EmulatorState, caller: Caller) {
 
 /** The REST API: auth, per-account rate limit, and list/retrieve routes generated from RESOURCES. */
 export function registerApiRoutes(app: Hono<EmulatorEnv>, state: EmulatorState, limiter: RateLimiter): void {
-  const api = app as unknown as Hono<ApiEnv>;
+  const api = new Hono<ApiEnv>();
   api.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/oauth/token") return next();
     const caller = authenticate({ ...state, now: state.clock.now }, c.req.raw);
@@ -81,4 +81,5 @@ export function registerApiRoutes(app: Hono<EmulatorEnv>, state: EmulatorState, 
       return c.json(retrieveObject(context, c.req.param("id")));
     });
   }
+  app.route("/", api);
 }

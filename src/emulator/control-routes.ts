@@ -92,33 +92,37 @@ async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer
 
 /** HTTP form of `emulator.control`, under /_emulator (documented in docs/emulator.md). */
 export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorControl): void {
-  const r = app;
   // Over HTTP secret and restricted keys stay masked; the CLI prints them to the operator once.
-  r.get("/_emulator", (c) => {
+  app.get("/_emulator", (c) => {
     const info = control.info();
     const platforms = info.platforms.map((p) => ({
       ...p,
       keys: Object.fromEntries(
-        Object.entries(p.keys).map(([m, k]) => [
-          m,
-          { ...k, secretKey: maskKey(k.secretKey), restrictedKey: maskKey(k.restrictedKey) },
+        Object.entries(p.keys).map(([mode, k]) => [
+          mode,
+          {
+            secret_key: maskKey(k.secretKey),
+            restricted_key: maskKey(k.restrictedKey),
+            publishable_key: k.publishableKey,
+            client_id: k.clientId,
+          },
         ]),
       ),
     }));
     return c.json({ ...info, platforms });
   });
-  r.post("/_emulator/clock/advance", async (c) => {
+  app.post("/_emulator/clock/advance", async (c) => {
     const input = await body(c, schemas.clock);
     const now = control.advanceClock((input.ms ?? 0) + (input.seconds ?? 0) * 1000);
     return c.json({ now: Math.floor(now / 1000) });
   });
-  r.post("/_emulator/oauth", async (c) => {
+  app.post("/_emulator/oauth", async (c) => {
     const input = await body(c, schemas.oauth);
     if (input.decision) control.setOAuthDecision(input.decision);
     if (input.next_account !== undefined) control.setNextAccount(input.next_account);
     return c.json(control.info().oauth);
   });
-  r.post("/_emulator/platforms/:id", async (c) => {
+  app.post("/_emulator/platforms/:id", async (c) => {
     const input = await body(c, schemas.platform);
     const platform = control.updatePlatform(c.req.param("id"), {
       redirectUris: input.redirect_uris,
@@ -132,29 +136,29 @@ export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorC
       permissions: platform.permissions,
     });
   });
-  r.post("/_emulator/failures", async (c) => {
+  app.post("/_emulator/failures", async (c) => {
     const { path_prefix, ...input } = await body(c, schemas.failure);
     control.injectFailure({ ...input, pathPrefix: path_prefix });
     return c.json({ failures: control.info().failures });
   });
-  r.delete("/_emulator/failures", (c) => {
+  app.delete("/_emulator/failures", (c) => {
     control.clearFailures();
     return c.json({ failures: [] });
   });
-  r.post("/_emulator/rate-limits", async (c) => {
+  app.post("/_emulator/rate-limits", async (c) => {
     const input = await body(c, schemas.rateLimit);
     control.setRateLimits("enabled" in input ? false : input);
     return c.json({ rate_limits: control.info().rate_limits });
   });
-  r.post("/_emulator/webhook-endpoints", async (c) => {
+  app.post("/_emulator/webhook-endpoints", async (c) => {
     const input = await body(c, schemas.endpoint);
     const endpoint = control.addWebhookEndpoint({ ...input, enabledEvents: input.enabled_events });
     return c.json(endpoint);
   });
-  r.delete("/_emulator/webhook-endpoints/:id", (c) =>
+  app.delete("/_emulator/webhook-endpoints/:id", (c) =>
     c.json({ id: c.req.param("id"), deleted: control.removeWebhookEndpoint(c.req.param("id")) }),
   );
-  r.post("/_emulator/webhooks/options", async (c) => {
+  app.post("/_emulator/webhooks/options", async (c) => {
     const input = await body(c, schemas.delivery);
     const options = control.setDeliveryOptions({
       retryBaseMs: input.retry_base_ms,
@@ -173,20 +177,20 @@ export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorC
       reorder: options.reorder,
     });
   });
-  r.post("/_emulator/webhooks/flush", async (c) => {
+  app.post("/_emulator/webhooks/flush", async (c) => {
     await control.flushWebhooks();
     return c.json({ deliveries: control.deliveries.length });
   });
-  r.get("/_emulator/deliveries", (c) => c.json({ data: control.deliveries }));
-  r.post("/_emulator/accounts/:id/charges", async (c) => {
+  app.get("/_emulator/deliveries", (c) => c.json({ data: control.deliveries }));
+  app.post("/_emulator/accounts/:id/charges", async (c) => {
     const { mode: m, ...input } = await body(c, schemas.charge);
     return c.json(control.createCharge(c.req.param("id"), m, input));
   });
-  r.post("/_emulator/accounts/:id/payouts", async (c) => {
+  app.post("/_emulator/accounts/:id/payouts", async (c) => {
     const { mode: m, amount } = await body(c, schemas.payout);
     return c.json(control.createPayout(c.req.param("id"), m, { amount }));
   });
-  r.post("/_emulator/accounts/:id/uninstall", async (c) => {
+  app.post("/_emulator/accounts/:id/uninstall", async (c) => {
     const input = await body(c, schemas.uninstall);
     const events = control.uninstallApp(c.req.param("id"), {
       platformId: input.platform,
@@ -194,22 +198,22 @@ export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorC
     });
     return c.json({ events: events.map((e) => e.id) });
   });
-  r.post("/_emulator/accounts/:id", async (c) =>
+  app.post("/_emulator/accounts/:id", async (c) =>
     c.json(control.updateAccount(c.req.param("id"), await body(c, schemas.account))),
   );
-  r.post("/_emulator/payouts/:id", async (c) => {
+  app.post("/_emulator/payouts/:id", async (c) => {
     const input = await body(c, schemas.payoutUpdate);
     return c.json(
       control.updatePayout(c.req.param("id"), { status: input.status, failureCode: input.failure_code }),
     );
   });
-  r.post("/_emulator/charges/:id/refund", async (c) =>
+  app.post("/_emulator/charges/:id/refund", async (c) =>
     c.json(control.refundCharge(c.req.param("id"), await body(c, schemas.refund))),
   );
-  r.post("/_emulator/charges/:id/dispute", async (c) =>
+  app.post("/_emulator/charges/:id/dispute", async (c) =>
     c.json(control.openDispute(c.req.param("id"), await body(c, schemas.dispute))),
   );
-  r.post("/_emulator/disputes/:id/close", async (c) => {
+  app.post("/_emulator/disputes/:id/close", async (c) => {
     const input = await body(c, schemas.disputeClose);
     return c.json(control.closeDispute(c.req.param("id"), input.status));
   });

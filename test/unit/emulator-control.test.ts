@@ -145,7 +145,7 @@ describe("emulator control API", () => {
     expect(platform.body.redirect_uris).toEqual(["https://x.example/cb"]);
     const info = (await call(emulator, "/_emulator")).body;
     expect(JSON.stringify(info)).not.toContain(key);
-    expect(info.platforms[0].keys.test.secretKey).toBe(`sk_test_****${key.slice(-4)}`);
+    expect(info.platforms[0].keys.test.secret_key).toBe(`sk_test_****${key.slice(-4)}`);
     expect(info.accounts.map((a: Json) => a.id)).toEqual(emulator.accountIds);
     expect((await control("/clock/advance", { seconds: -1 })).status).toBe(400);
   });
