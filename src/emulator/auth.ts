@@ -35,14 +35,6 @@ export function readCredential(request: Request): string | undefined {
   return undefined;
 }
 
-/** Platform secret/restricted key (for OAuth token endpoints): 401 for anything else. */
-export function requirePlatformKey(deps: Pick<AuthDeps, "platforms">, key: string | undefined) {
-  if (!key) throw errors.missingKey();
-  const match = findPlatformKey(deps.platforms, key);
-  if (!match) throw errors.invalidKey(key);
-  return match;
-}
-
 export function authenticate(deps: AuthDeps, request: Request): Caller {
   const key = readCredential(request);
   if (!key) throw errors.missingKey();

@@ -1,7 +1,7 @@
 import { apiError, errors } from "./api-errors.ts";
 import type { Caller } from "./auth.ts";
 import { expandObject, validateExpand } from "./expand.ts";
-import { type Params, stringParam } from "./params.ts";
+import { type Params, type ParamValue, stringParam } from "./params.ts";
 import type { FilterSpec, ResourceSpec } from "./resources.ts";
 import type { Store, StoredRecord } from "./store.ts";
 import type { StripeObject } from "./types.ts";
@@ -22,7 +22,7 @@ function fieldValue(object: StripeObject, path: string): unknown {
 }
 
 /** Turns one filter parameter into a predicate, rejecting malformed values as Stripe does. */
-function buildPredicate(spec: FilterSpec, value: Params extends Map<string, infer V> ? V : never): Predicate {
+function buildPredicate(spec: FilterSpec, value: ParamValue): Predicate {
   const field = "field" in spec && spec.field ? spec.field : spec.param;
   switch (spec.kind) {
     case "range": {
@@ -155,7 +155,7 @@ function envelope(
   };
 }
 
-export function expandParam(params: Params): string[] {
+function expandParam(params: Params): string[] {
   const value = params.get("expand");
   if (value === undefined) return [];
   if (typeof value === "string") return [value];

@@ -17,7 +17,7 @@ export interface AuthorizeRequest {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function htmlPage(status: number, title: string, body: string): Response {
+function htmlPage(status: number, title: string, body: string): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem;color:#1a1f36}
 button{font:inherit;padding:.5rem 1.2rem;margin-right:.5rem;border-radius:6px;border:1px solid #635bff;cursor:pointer}
@@ -78,7 +78,7 @@ export function beginAuthorization(state: EmulatorState, request: AuthorizeReque
 }
 
 /** The consent page for people: pick an account, approve or deny. */
-export function consentPage(state: EmulatorState, request: AuthorizeRequest): Response {
+function consentPage(state: EmulatorState, request: AuthorizeRequest): Response {
   const options = state.accountIds
     .map((id) => {
       const profile = state.store.account(id)?.object.business_profile as { name?: string } | undefined;
