@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createEmulator, type Emulator } from "../../src/emulator/create-emulator.ts";
 import { call, type Json } from "../helpers/emulator.ts";
@@ -41,6 +42,54 @@ describe("emulator lists: pagination, filters and Stripe's errors", () => {
     const { body: back } = await get(`/v1/charges?limit=3&ending_before=${all[5]}`);
     expect(back.data.map((c: Json) => c.id)).toEqual(all.slice(2, 5));
     expect(back.has_more).toBe(true);
+  });
+
+  it("pages through any filtered view exactly once, forwards and backwards (property)", async () => {
+    const { body: everything } = await get("/v1/balance_transactions?limit=100");
+    const all: Json[] = everything.data;
+    for (let cursor = all.at(-1).id; ; ) {
+      const { body } = await get(`/v1/balance_transactions?limit=100&starting_after=${cursor}`);
+      all.push(...body.data);
+      if (!body.has_more) break;
+      cursor = body.data.at(-1).id;
+    }
+    const times = all.map((t) => t.created);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: Math.min(...times) - 10, max: Math.max(...times) + 10 }),
+        fc.constantFrom(undefined, "charge", "payout", "refund"),
+        async (limit, since, type) => {
+          const filter = `created[gte]=${since}${type ? `&type=${type}` : ""}`;
+          const expected = all
+            .filter((t) => t.created >= since && (!type || t.type === type))
+            .map((t) => t.id);
+          const forward: string[] = [];
+          let query = "";
+          for (;;) {
+            const { body } = await get(`/v1/balance_transactions?limit=${limit}&${filter}${query}`);
+            forward.push(...body.data.map((t: Json) => t.id));
+            if (!body.has_more || body.data.length === 0) break;
+            query = `&starting_after=${body.data.at(-1).id}`;
+          }
+          expect(forward).toEqual(expected);
+          if (expected.length < 2) return;
+          // Backwards from the oldest match, as auto-pagination does with ending_before.
+          const backward: string[] = [];
+          let before = expected.at(-1) as string;
+          for (;;) {
+            const { body } = await get(
+              `/v1/balance_transactions?limit=${limit}&${filter}&ending_before=${before}`,
+            );
+            backward.unshift(...body.data.map((t: Json) => t.id));
+            if (!body.has_more || body.data.length === 0) break;
+            before = body.data[0].id;
+          }
+          expect([...backward, expected.at(-1)]).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it.each([
