@@ -2,7 +2,7 @@ import { apiError, errors } from "./api-errors.ts";
 import type { Caller } from "./auth.ts";
 import { expandObject, validateExpand } from "./expand.ts";
 import { type Params, type ParamValue, stringParam } from "./params.ts";
-import type { FilterSpec, ResourceSpec } from "./resources.ts";
+import { type FilterSpec, type ResourceSpec, resourceSpec } from "./resources.ts";
 import type { Store, StoredRecord } from "./store.ts";
 import type { StripeObject } from "./types.ts";
 
@@ -94,7 +94,14 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
   const predicates: Predicate[] = [];
   for (const [name, value] of params) {
     const filter = filters.get(name);
-    if (filter) predicates.push(buildPredicate(filter, value));
+    if (!filter) continue;
+    predicates.push(buildPredicate(filter, value));
+    if (filter.kind === "link") {
+      const target = store.collection(caller.accountId, caller.mode, filter.resource).get(value as string);
+      if (!target) throw errors.resourceMissing(resourceSpec(filter.resource).label, value as string, name);
+      const problem = filter.check?.(target.object);
+      if (problem) throw apiError(400, { param: name, message: problem });
+    }
   }
   if (spec.defaultVisible && !params.has("status")) {
     const visible = spec.defaultVisible;

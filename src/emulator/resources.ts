@@ -15,7 +15,13 @@ export type FilterSpec =
       special?: Record<string, SpecialMatch>;
     }
   /** An association Stripe keeps out of the object itself (e.g. a balance transaction's payout). */
-  | { param: string; kind: "link" }
+  | {
+      param: string;
+      kind: "link";
+      /** The resource the linked id must name (404 otherwise) and an extra check (400 message). */
+      resource: string;
+      check?: (target: StripeObject) => string | undefined;
+    }
   /** Event types: `type` (with `*` wildcard) and `types[]`. */
   | { param: string; kind: "event-type" };
 
@@ -109,7 +115,16 @@ export const RESOURCES: readonly ResourceSpec[] = [
     permission: "balance_read",
     filters: [
       created,
-      { param: "payout", kind: "link" },
+      {
+        param: "payout",
+        kind: "link",
+        resource: "payout",
+        // Stripe only reconciles automatic payouts this way.
+        check: (payout) =>
+          payout.automatic
+            ? undefined
+            : "Balance transaction history can only be filtered on automatic transfers, not manual.",
+      },
       { param: "source", kind: "equal" },
       { param: "type", kind: "equal" },
       { param: "currency", kind: "equal" },

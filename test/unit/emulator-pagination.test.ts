@@ -144,6 +144,21 @@ describe("emulator lists: pagination, filters and Stripe's errors", () => {
     expect(paid.data.every((p: Json) => p.status === "paid")).toBe(true);
   });
 
+  it("filters balance transactions by automatic payout only, like Stripe", async () => {
+    expect((await get("/v1/balance_transactions?payout=po_unknown")).body.error).toMatchObject({
+      code: "resource_missing",
+      param: "payout",
+      message: "No such payout: 'po_unknown'",
+    });
+    emulator.control.createCharge(account, "test", { amount: 9000 });
+    const manual = emulator.control.createPayout(account, "test", { amount: 1000 });
+    const refused = await get(`/v1/balance_transactions?payout=${manual.id}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toBe(
+      "Balance transaction history can only be filtered on automatic transfers, not manual.",
+    );
+  });
+
   it("hides canceled subscriptions unless asked, and supports status=all", async () => {
     const { body: visible } = await get("/v1/subscriptions?limit=100");
     const { body: all } = await get("/v1/subscriptions?limit=100&status=all");
