@@ -70,11 +70,15 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const apiVersion = options.apiVersion ?? "2026-10-28.endive";
   const platforms = createPlatforms(seed, options.platforms);
   const store = new Store();
-  for (const platform of platforms)
-    store.accounts.set(platform.id, {
-      object: fromFixture("account", { id: platform.id, created: clock.seconds() - 400 * 86_400 }),
-      connections: new Map(),
+  for (const platform of platforms) {
+    const account = fromFixture("account", { id: platform.id, created: clock.seconds() - 400 * 86_400 });
+    Object.assign(account.business_profile as object, { name: platform.name });
+    Object.assign((account.settings as { dashboard: object }).dashboard, { display_name: platform.name });
+    Object.assign(account.external_accounts as object, {
+      url: `/v1/accounts/${platform.id}/external_accounts`,
     });
+    store.accounts.set(platform.id, { object: account, connections: new Map() });
+  }
   const accountIds = generateDataset(store, {
     seed,
     accounts: options.accounts ?? 3,

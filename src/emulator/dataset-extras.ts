@@ -100,7 +100,9 @@ export function generateSubscriptions(
     });
     const items = subscription.items as { data: Array<Record<string, unknown>>; url: string };
     items.url = `/v1/subscription_items?subscription=${id}`;
-    for (const item of items.data)
+    for (const item of items.data) {
+      for (const nested of [item.price, item.plan])
+        Object.assign(nested as object, { livemode: ctx.livemode });
       Object.assign(item, {
         id: random.id("si", 14),
         created,
@@ -108,6 +110,7 @@ export function generateSubscriptions(
         current_period_start: periodStart,
         current_period_end: periodStart + 30 * DAY,
       });
+    }
     subscriptions.push(subscription);
   }
   insertAll(store, accountId, mode, "subscription", subscriptions);

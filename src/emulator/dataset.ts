@@ -56,6 +56,7 @@ export function generateDataset(store: Store, options: DatasetOptions): string[]
       business_type: "company",
     });
     Object.assign(account.business_profile as object, { name, url: `https://${id.slice(5, 13)}.example` });
+    Object.assign(account.external_accounts as object, { url: `/v1/accounts/${id}/external_accounts` });
     Object.assign((account.settings as { dashboard: object }).dashboard, { display_name: name });
     // Every dataset account starts with the (first) platform's app installed in both modes.
     const connections = new Map<string, boolean>();
