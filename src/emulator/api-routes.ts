@@ -4,7 +4,7 @@ import { authenticate, type Caller, requirePermission } from "./auth.ts";
 import { listObjects, retrieveObject } from "./list.ts";
 import { parseParams } from "./params.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { RESOURCES } from "./resources.ts";
+import { fundsAvailable, RESOURCES } from "./resources.ts";
 import type { EmulatorEnv, EmulatorState } from "./state.ts";
 import { connectionKey } from "./store.ts";
 import type { Mode } from "./types.ts";
@@ -17,10 +17,10 @@ function balance(state: EmulatorState, caller: Caller) {
   const account = state.store.account(caller.accountId)?.object;
   totals.set((account?.default_currency as string) ?? "usd", { available: 0, pending: 0 });
   const transactions = state.store.collection(caller.accountId, caller.mode, "balance_transaction");
-  for (const { object, links } of transactions.items) {
+  for (const record of transactions.items) {
+    const object = record.object;
     const entry = totals.get(object.currency as string) ?? { available: 0, pending: 0 };
-    // Paid-out transactions were available when their payout left (payouts take available funds only).
-    if (links.payout || (object.available_on as number) <= now) entry.available += object.net as number;
+    if (fundsAvailable(record, now)) entry.available += object.net as number;
     else entry.pending += object.net as number;
     totals.set(object.currency as string, entry);
   }

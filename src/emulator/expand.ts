@@ -1,7 +1,7 @@
 import { apiError } from "./api-errors.ts";
 import { type Caller, requirePermission } from "./auth.ts";
 import { type ResourceSpec, resourceForId } from "./resources.ts";
-import type { Store } from "./store.ts";
+import type { Store, StoredRecord } from "./store.ts";
 import type { StripeObject } from "./types.ts";
 
 const MAX_DEPTH = 4;
@@ -29,9 +29,11 @@ export function expandObject(
   store: Store,
   caller: Caller,
   spec: ResourceSpec,
-  object: StripeObject,
+  record: StoredRecord,
   paths: readonly string[][],
+  now: number,
 ): StripeObject {
+  const object = spec.present ? spec.present(record, Math.floor(now / 1000)) : record.object;
   if (paths.length === 0) return object;
   const result: StripeObject = { ...object };
   const byField = new Map<string, string[][]>();
@@ -47,7 +49,7 @@ export function expandObject(
       requirePermission(caller, "balance_transaction_source_read");
     requirePermission(caller, target.permission);
     const deeper = rests.filter((rest) => rest.length > 0);
-    result[field] = expandObject(store, caller, target, located.record.object, deeper);
+    result[field] = expandObject(store, caller, target, located.record, deeper, now);
   }
   return result;
 }

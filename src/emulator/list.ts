@@ -137,7 +137,7 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
     }
     const hasMore = page.length > limit;
     const data = page.slice(0, limit).reverse();
-    return envelope(spec, data, hasMore, (o) => expandObject(store, caller, spec, o, expand));
+    return envelope(spec, data, hasMore, (r) => expandObject(store, caller, spec, r, expand, now));
   }
   const from = cursorPosition === undefined ? items.length - 1 : cursorPosition - 1;
   for (let i = from; i >= 0 && page.length <= limit; i--) {
@@ -145,18 +145,20 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
     if (matches(record)) page.push(record);
   }
   const hasMore = page.length > limit;
-  return envelope(spec, page.slice(0, limit), hasMore, (o) => expandObject(store, caller, spec, o, expand));
+  return envelope(spec, page.slice(0, limit), hasMore, (r) =>
+    expandObject(store, caller, spec, r, expand, now),
+  );
 }
 
 function envelope(
   spec: ResourceSpec,
   records: StoredRecord[],
   hasMore: boolean,
-  render: (object: StripeObject) => StripeObject,
+  render: (record: StoredRecord) => StripeObject,
 ) {
   return {
     object: "list",
-    data: records.map((r) => render(r.object)),
+    data: records.map(render),
     has_more: hasMore,
     url: `/v1/${spec.path}`,
   };
@@ -177,5 +179,5 @@ export function retrieveObject({ store, caller, spec, params, now }: ListContext
   const record = store.collection(caller.accountId, caller.mode, spec.name).get(id);
   const since = spec.retentionSeconds ? Math.floor(now / 1000) - spec.retentionSeconds : 0;
   if (!record || record.object.created < since) throw errors.resourceMissing(spec.label, id);
-  return expandObject(store, caller, spec, record.object, expand);
+  return expandObject(store, caller, spec, record, expand, now);
 }

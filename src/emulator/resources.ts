@@ -1,3 +1,4 @@
+import type { StoredRecord } from "./store.ts";
 import type { Permission, StripeObject } from "./types.ts";
 
 /** How a list filter matches a stored object. */
@@ -41,6 +42,8 @@ export interface ResourceSpec {
   expandable: readonly string[];
   /** When no status filter is given, hide objects that do not pass (subscriptions hide canceled ones). */
   defaultVisible?: SpecialMatch;
+  /** Fields derived at read time from the emulator clock (unix seconds). */
+  present?: (record: StoredRecord, now: number) => StripeObject;
   /** Only objects newer than this many seconds are served (events: 30 days). */
   retentionSeconds?: number;
 }
@@ -130,6 +133,10 @@ export const RESOURCES: readonly ResourceSpec[] = [
       { param: "currency", kind: "equal" },
     ],
     expandable: ["source"],
+    present: (record, now) => ({
+      ...record.object,
+      status: fundsAvailable(record, now) ? "available" : "pending",
+    }),
   },
   {
     name: "customer",
@@ -211,6 +218,11 @@ export const RESOURCES: readonly ResourceSpec[] = [
     expandable: ["authorization", "balance_transaction"],
   },
 ];
+
+/** Funds are available from `available_on`; paid-out ones were available when their payout left. */
+export function fundsAvailable({ object, links }: StoredRecord, now: number): boolean {
+  return Boolean(links.payout) || (object.available_on as number) <= now;
+}
 
 const byName = new Map(RESOURCES.map((spec) => [spec.name, spec]));
 const byPrefix = new Map(RESOURCES.map((spec) => [spec.prefix, spec]));

@@ -40,6 +40,19 @@ describe("emulator control API", () => {
     expect(again.body.error.code).toBe("charge_already_refunded");
   });
 
+  it("makes a new charge's funds available two days later on the emulator clock", async () => {
+    const balanceOf = async () => (await api("/v1/balance")).body;
+    const before = await balanceOf();
+    const charge = (await control(`/accounts/${account}/charges`, { amount: 10_000 })).body;
+    const txn = (await api(`/v1/balance_transactions/${charge.balance_transaction}`)).body;
+    expect(txn).toMatchObject({ status: "pending", amount: 10_000, fee: 320, net: 9680 });
+    expect((await balanceOf()).pending[0].amount).toBe(before.pending[0].amount + 9680);
+    await control("/clock/advance", { seconds: txn.available_on - emulator.clock.seconds() });
+    expect((await api(`/v1/balance_transactions/${txn.id}`)).body.status).toBe("available");
+    const after = await balanceOf();
+    expect(after.available[0].amount - before.available[0].amount).toBeGreaterThanOrEqual(9680);
+  });
+
   it("moves payouts to paid or failed with failure codes and events", async () => {
     await control(`/accounts/${account}/charges`, { amount: 20_000 });
     const payout = (await control(`/accounts/${account}/payouts`)).body;
