@@ -102,6 +102,48 @@ describe("emulator OAuth", () => {
     expect(grant.body.error).toBe("unsupported_grant_type");
   });
 
+  it("never echoes a whole key or token in error responses", async () => {
+    const platform = emulator.platforms[0]!;
+    const location = (await authorize("/oauth/v2/authorize", { client_id: clientId })).headers.get(
+      "location",
+    )!;
+    const code = new URL(location).searchParams.get("code")!;
+    const token = (
+      await call(emulator, "/v1/oauth/token", { key, form: { grant_type: "authorization_code", code } })
+    ).body;
+    emulator.control.updatePlatform(undefined, { permissions: ["payout_read"] });
+    const secrets = [
+      key,
+      platform.keys.test.restrictedKey,
+      platform.keys.live.secretKey,
+      token.access_token,
+      token.refresh_token,
+    ];
+    const attempts = [
+      call(emulator, "/v1/charges", { key: token.access_token }),
+      call(emulator, "/v1/charges", { key: token.access_token, account: emulator.accountIds[1] }),
+      call(emulator, "/v1/charges", { key: platform.keys.live.secretKey, account: "acct_1Unknown" }),
+      call(emulator, "/v1/oauth/token", { key: token.access_token, form: { grant_type: "refresh_token" } }),
+      call(emulator, "/v1/oauth/token", {
+        key: platform.keys.test.restrictedKey,
+        form: { grant_type: "refresh_token" },
+      }),
+      call(emulator, "/v1/oauth/token", {
+        key,
+        form: { grant_type: "refresh_token", refresh_token: `${token.refresh_token}x` },
+      }),
+      call(emulator, "/oauth/token", { key: `${key}x`, form: { grant_type: "authorization_code", code } }),
+    ];
+    for (const { status, body } of await Promise.all(attempts)) {
+      expect(status).toBeGreaterThanOrEqual(400);
+      for (const secret of secrets) expect(JSON.stringify(body)).not.toContain(secret);
+    }
+    emulator.clock.advance(61 * 60_000);
+    const expired = await call(emulator, "/v1/payouts", { key: token.access_token });
+    expect(expired.body.error.code).toBe("api_key_expired");
+    expect(JSON.stringify(expired.body)).not.toContain(token.access_token);
+  });
+
   it("legacy authorize returns JSON errors for bad scope and response_type, and redirects with scope", async () => {
     const scope = await authorize("/oauth/authorize", {
       response_type: "code",
