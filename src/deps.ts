@@ -1,4 +1,5 @@
 import path from "node:path";
+import { type BackgroundTasks, createBackgroundTasks } from "./background-tasks.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
@@ -20,6 +21,8 @@ export type Deps = {
   secrets: SecretBox;
   clock: Clock;
   pubsub: GatewayPubSub;
+  /** Work started after a response (webhook follow-ups); awaited at shutdown */
+  background: BackgroundTasks;
   /** HTTP client for Stripe's OAuth endpoints */
   fetch: HttpFetch;
   credentials: CredentialsProvider;
@@ -30,7 +33,14 @@ export type Deps = {
   close(): Promise<void>;
 };
 
-export type DepsOverrides = { logger?: Logger; clock?: Clock; pgliteDir?: string; fetch?: HttpFetch };
+export type DepsOverrides = {
+  logger?: Logger;
+  clock?: Clock;
+  pgliteDir?: string;
+  fetch?: HttpFetch;
+  /** Emit SQL statements to db.onQuery listeners */
+  queryEvents?: boolean;
+};
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
@@ -39,6 +49,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     url: config.databaseUrl,
     pgliteDir: overrides.pgliteDir ?? path.join(config.dataDir, "pglite"),
     log: (message) => logger.info(message),
+    queryEvents: overrides.queryEvents,
   });
   // The services below take the finished object; they only reach each other at call time.
   const deps = {
@@ -47,7 +58,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     db,
     secrets: createSecretBox(key),
     clock: overrides.clock ?? systemClock,
-    pubsub: createPubSub(),
+    pubsub: createPubSub({ redisUrl: config.redisUrl, logger }),
+    background: createBackgroundTasks(logger),
     fetch: overrides.fetch ?? ((input, init) => fetch(input, init)),
   } as Deps;
   deps.credentials = createCredentialsProvider(deps);
@@ -57,6 +69,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   deps.close = async () => {
     deps.sync.stop();
     await deps.sync.idle();
+    await deps.background.idle();
+    await deps.pubsub.close();
     await db.close();
   };
   return deps;

@@ -17,6 +17,8 @@ export type Database = {
   kind: "pglite" | "postgres";
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Calls `listener` with each SQL statement sent (only when opened with `queryEvents`). */
+  onQuery(listener: (sql: string) => void): () => void;
   close(): Promise<void>;
 };
 
@@ -27,6 +29,8 @@ export type DatabaseOptions = {
   pgliteDir: string;
   migrationsDir?: string;
   log?: (message: string) => void;
+  /** Emit every SQL statement to `onQuery` listeners (tests that pin query counts). */
+  queryEvents?: boolean;
 };
 
 const DEFAULT_MIGRATIONS_DIR = path.resolve(fileURLToPath(import.meta.url), "../../../prisma/migrations");
@@ -37,12 +41,18 @@ const MIGRATION_LOCK_KEY = 72707369;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const log = options.log ?? (() => {});
+  const events = options.queryEvents ?? false;
   return options.url
-    ? openPostgres(options.url, migrationsDir, log)
-    : openPGlite(options.pgliteDir, migrationsDir, log);
+    ? openPostgres(options.url, migrationsDir, log, events)
+    : openPGlite(options.pgliteDir, migrationsDir, log, events);
 }
 
-async function openPostgres(url: string, migrationsDir: string, log: (m: string) => void): Promise<Database> {
+async function openPostgres(
+  url: string,
+  migrationsDir: string,
+  log: (m: string) => void,
+  events: boolean,
+): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   try {
     const client = await pool.connect();
@@ -64,10 +74,15 @@ async function openPostgres(url: string, migrationsDir: string, log: (m: string)
     await pool.end();
     throw error;
   }
-  return wrap(new PrismaPg(pool), "postgres", () => pool.end());
+  return wrap(new PrismaPg(pool), "postgres", events, () => pool.end());
 }
 
-async function openPGlite(dir: string, migrationsDir: string, log: (m: string) => void): Promise<Database> {
+async function openPGlite(
+  dir: string,
+  migrationsDir: string,
+  log: (m: string) => void,
+  events: boolean,
+): Promise<Database> {
   const inMemory = dir.startsWith("memory://");
   if (!inMemory) await mkdir(dir, { recursive: true });
   const unlock = inMemory ? async () => {} : await lockDataDir(dir);
@@ -85,7 +100,7 @@ async function openPGlite(dir: string, migrationsDir: string, log: (m: string) =
     await unlock();
     throw error;
   }
-  return wrap(new PrismaPGlite(pglite), "pglite", async () => {
+  return wrap(new PrismaPGlite(pglite), "pglite", events, async () => {
     await pglite.close();
     await unlock();
   });
@@ -94,12 +109,25 @@ async function openPGlite(dir: string, migrationsDir: string, log: (m: string) =
 function wrap(
   adapter: SqlDriverAdapterFactory,
   kind: Database["kind"],
+  events: boolean,
   closeDriver: () => Promise<void>,
 ): Database {
-  const prisma = new PrismaClient({ adapter });
+  const listeners = new Set<(sql: string) => void>();
+  const prisma = events
+    ? new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] })
+    : new PrismaClient({ adapter });
+  if (events) {
+    (prisma as unknown as PrismaClient<"query">).$on("query", (event) => {
+      for (const listener of listeners) listener(event.query);
+    });
+  }
   return {
     prisma,
     kind,
+    onQuery(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     ping: async () => void (await prisma.$queryRawUnsafe("SELECT 1")),
     close: async () => {
       await prisma.$disconnect();

@@ -10,7 +10,16 @@ export type Context = {
   /** The org of the API key, or null for an anonymous or admin caller. */
   org: Org | null;
   isAdmin: boolean;
+  /** DataLoaders of this request, by name */
+  loaders: Map<string, unknown>;
 };
 
-/** What the HTTP layer hands to Yoga with each request. */
-export type ServerContext = { requestId: string; log: Logger };
+/**
+ * What the HTTP layer hands to Yoga with each request. WebSocket operations have no Authorization header:
+ * they carry the graphql-ws `connectionParams` instead.
+ */
+export type ServerContext = {
+  requestId: string;
+  log: Logger;
+  connectionParams?: Readonly<Record<string, unknown>>;
+};

@@ -22,11 +22,29 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
     // isDev false always: Yoga's development masking puts messages and stack traces in responses.
     maskedErrors: { maskError: (error, message) => maskError(error, message, false) },
     plugins: [useUnexpectedErrorLogging(), useBadRequestStatus()],
-    context: async ({ request, requestId, log }): Promise<Context> => {
-      const viewer = await authenticate(deps, bearerToken(request.headers.get("authorization")));
-      return { deps, requestId, log: viewer.org ? log.child({ orgId: viewer.org.id }) : log, ...viewer };
+    context: async ({ request, requestId, log, connectionParams }): Promise<Context> => {
+      const header = connectionParams
+        ? connectionParamsAuthorization(connectionParams)
+        : request.headers.get("authorization");
+      const viewer = await authenticate(deps, bearerToken(header));
+      return {
+        deps,
+        requestId,
+        log: viewer.org ? log.child({ orgId: viewer.org.id }) : log,
+        ...viewer,
+        loaders: new Map(),
+      };
     },
   });
+}
+
+/**
+ * The `Bearer <key>` a graphql-ws client sends as `connectionParams: { authorization }` (browsers cannot set
+ * headers on a WebSocket); `Authorization` is accepted too.
+ */
+export function connectionParamsAuthorization(params: Readonly<Record<string, unknown>>): string | null {
+  const value = params.authorization ?? params.Authorization;
+  return typeof value === "string" ? value : null;
 }
 
 /** Logs, with the request's logger, every error that Yoga is about to mask. */

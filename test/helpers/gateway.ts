@@ -57,6 +57,7 @@ export async function startTestGateway(
   const deps = await createDeps(config, {
     logger: createLogger({ level: "debug", destination }),
     pgliteDir: "memory://",
+    queryEvents: true,
     ...overrides,
   });
   const app = createApp(deps);

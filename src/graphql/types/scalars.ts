@@ -4,7 +4,7 @@ import { builder } from "../builder.ts";
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("JSON", JSONResolver);
 
-builder.inputType("DateTimeRange", {
+export const DateTimeRange = builder.inputType("DateTimeRange", {
   fields: (t) => ({
     gte: t.field({ type: "DateTime", required: false }),
     lte: t.field({ type: "DateTime", required: false }),

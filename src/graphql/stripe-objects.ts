@@ -1,0 +1,144 @@
+// What every synced Stripe object type shares in GraphQL: org-scoped node lookup, the common fields,
+// and its list on StripeConnection (Relay pagination, newest first, declarative filters).
+
+import type { ObjectRef } from "@pothos/core";
+import { parsePrismaCursor } from "@pothos/plugin-prisma";
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import type PrismaTypes from "../generated/pothos-prisma-types.ts";
+import { builder } from "./builder.ts";
+import type { Context } from "./context.ts";
+import { assertPageArgs, badInput, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
+import { DateTimeRange } from "./types/scalars.ts";
+
+export type SyncedModel =
+  | "StripePayout"
+  | "StripeCharge"
+  | "StripeRefund"
+  | "StripeDispute"
+  | "StripeBalanceTransaction"
+  | "StripeCustomer"
+  | "StripeSubscription"
+  | "StripeApplicationFee"
+  | "StripeIssuingAuthorization"
+  | "StripeIssuingTransaction"
+  | "StripeEvent";
+
+/** A filter argument of a list: a set of values of a column, or a date range on a column. */
+export type ListFilter = { arg: string; kind: "values" | "range"; column: string };
+
+type SchemaTypesOf = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type Range = { gte?: Date | null; lte?: Date | null };
+type FindMany = (args: object) => Promise<unknown[]>;
+
+const delegateName = (model: SyncedModel) => `${model[0]!.toLowerCase()}${model.slice(1)}` as const;
+
+/** node(id) and every fallback lookup only find rows of the caller's own org. */
+export function orgScopedFindUnique(id: string, ctx: Context) {
+  return { id, connection: { orgId: ctx.org?.id ?? "" } };
+}
+
+export function connectionGlobalId(connectionId: string): string {
+  return encodeGlobalID("StripeConnection", connectionId);
+}
+
+/** Amounts are stored as BigInt (no overflow in storage); GraphQL's Int is 32-bit and says so if exceeded. */
+export const toInt = (value: bigint | number): number => Number(value);
+
+function rangeWhere(name: string, range: Range): { gte?: Date; lte?: Date } {
+  if (range.gte && range.lte && range.gte > range.lte) {
+    throw badInput(
+      `\`${name}\`: gte (${range.gte.toISOString()}) is after lte (${range.lte.toISOString()}).`,
+    );
+  }
+  return { ...(range.gte ? { gte: range.gte } : {}), ...(range.lte ? { lte: range.lte } : {}) };
+}
+
+export function filterWhere(filters: readonly ListFilter[], args: Record<string, unknown>) {
+  const where: Record<string, unknown> = {};
+  for (const filter of filters) {
+    const value = args[filter.arg];
+    if (value == null) continue;
+    where[filter.column] =
+      filter.kind === "values" ? { in: value as string[] } : rangeWhere(filter.arg, value as Range);
+  }
+  return where;
+}
+
+/**
+ * A cursor must come from the same list: our row ids are `${connectionId}:${stripeId}`, so a cursor of
+ * another connection, or of another resource (by its Stripe id prefix), is refused before any query.
+ */
+export function checkCursor(cursor: string | null | undefined, scope: string, prefixes: readonly string[]) {
+  if (cursor == null) return;
+  const id = String(parsePrismaCursor(cursor));
+  const stripeId = id.startsWith(`${scope}:`) ? id.slice(scope.length + 1) : null;
+  if (stripeId === null || !prefixes.some((prefix) => stripeId.startsWith(prefix))) {
+    throw badInput("This cursor belongs to another list: use a cursor returned by this field.");
+  }
+}
+
+/** The Relay connection type of a model, shared by its list on StripeConnection and nested lists. */
+export function connectionTypeOf<T extends object>(model: SyncedModel, node: ObjectRef<SchemaTypesOf, T>) {
+  return builder.connectionObject({ type: node, name: `${model}Connection` }, { name: `${model}Edge` });
+}
+
+/** Adds `StripeConnection.<field>`: the synced objects of one model, newest first. */
+export function addConnectionList(options: {
+  field: string;
+  model: SyncedModel;
+  connectionType: ReturnType<typeof connectionTypeOf>;
+  /** Stripe id prefixes of the model, for cursor checks */
+  prefixes: readonly string[];
+  filters: readonly ListFilter[];
+  /** Extra arguments beside the filters (e.g. payoutId), mapped to a where clause. */
+  extraWhere?: (args: Record<string, unknown>) => Record<string, unknown>;
+  extraArgs?: Record<string, "String">;
+  /** The prefix of row ids in this list (default: the connection's id). */
+  cursorScope?: (connectionId: string, ctx: Context) => string;
+}) {
+  const { field, model, prefixes, filters } = options;
+  builder.prismaObjectField("StripeConnection", field, (t) =>
+    t.prismaConnection(
+      {
+        type: model as keyof PrismaTypes & SyncedModel,
+        cursor: "id",
+        defaultSize: DEFAULT_PAGE_SIZE,
+        maxSize: MAX_PAGE_SIZE,
+        args: {
+          ...Object.fromEntries(
+            filters.map((filter) => [
+              filter.arg,
+              filter.kind === "values"
+                ? t.arg.stringList({ required: false })
+                : t.arg({ type: DateTimeRange, required: false }),
+            ]),
+          ),
+          ...Object.fromEntries(
+            Object.keys(options.extraArgs ?? {}).map((name) => [name, t.arg.string({ required: false })]),
+          ),
+        },
+        resolve: (query, connection, args, ctx) => {
+          assertPageArgs(args);
+          checkCursor(
+            args.after ?? args.before,
+            options.cursorScope?.(connection.id, ctx) ?? connection.id,
+            prefixes,
+          );
+          const delegate = (ctx.deps.db.prisma as unknown as Record<string, { findMany: FindMany }>)[
+            delegateName(model)
+          ]!;
+          return delegate.findMany({
+            ...query,
+            where: {
+              connectionId: connection.id,
+              ...filterWhere(filters, args as Record<string, unknown>),
+              ...options.extraWhere?.(args as Record<string, unknown>),
+            },
+            orderBy: [{ created: "desc" }, { id: "desc" }],
+          }) as never;
+        },
+      },
+      options.connectionType as never,
+    ),
+  );
+}

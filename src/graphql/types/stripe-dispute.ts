@@ -1,0 +1,38 @@
+import { builder } from "../builder.ts";
+import {
+  addConnectionList,
+  connectionGlobalId,
+  connectionTypeOf,
+  orgScopedFindUnique,
+  toInt,
+} from "../stripe-objects.ts";
+
+export const StripeDisputeRef = builder.prismaNode("StripeDispute", {
+  id: { field: "id" },
+  nullable: true,
+  findUnique: orgScopedFindUnique,
+  fields: (t) => ({
+    stripeId: t.exposeString("stripeId"),
+    connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
+    amount: t.int({ resolve: (o) => toInt(o.amount) }),
+    currency: t.exposeString("currency"),
+    status: t.exposeString("status"),
+    reason: t.exposeString("reason"),
+    chargeId: t.exposeString("chargeId", { nullable: true }),
+    evidenceDueBy: t.expose("evidenceDueBy", { type: "DateTime", nullable: true }),
+    created: t.expose("created", { type: "DateTime" }),
+    raw: t.expose("raw", { type: "JSON" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+addConnectionList({
+  field: "disputes",
+  model: "StripeDispute",
+  connectionType: connectionTypeOf("StripeDispute", StripeDisputeRef),
+  prefixes: ["dp_", "du_"],
+  filters: [
+    { arg: "status", kind: "values", column: "status" },
+    { arg: "created", kind: "range", column: "created" },
+  ],
+});
