@@ -4,6 +4,7 @@ import type { Deps } from "./deps.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
 import { createReadyzHandler, handleHealthz } from "./http/health.ts";
 import { createOAuthRedirectHandler } from "./http/oauth-redirect.ts";
+import { createStripeWebhookHandler, limitWebhookBody } from "./http/stripe-webhook.ts";
 import type { Logger } from "./logger.ts";
 
 export type App = { fetch(request: Request): Promise<Response> };
@@ -41,6 +42,7 @@ export function createApp(deps: Deps): App {
   app.get("/healthz", handleHealthz);
   app.get("/readyz", createReadyzHandler(deps));
   app.get("/stripe/proxy/:orgId/redirect", createOAuthRedirectHandler(deps));
+  app.post("/stripe/webhooks/:orgId", limitWebhookBody, createStripeWebhookHandler(deps));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
     graphql.handle(c.req.raw, { requestId: c.get("requestId"), log: c.get("log") }),
   );

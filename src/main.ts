@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createDeps } from "./deps.ts";
+import { attachWebSocket } from "./http/websocket.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     );
   });
 
+  const websocket = attachWebSocket(server, deps);
+
   deps.sync.startWorkers();
 
   let stopping = false;
@@ -30,6 +33,8 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    // WebSocket clients are told to go away (1001) so that they reconnect to another instance.
+    void websocket.close();
     // close() stops accepting and resolves once every in-flight request has been answered
     server.close(async () => {
       clearTimeout(force);

@@ -1,4 +1,9 @@
-import { createPubSub as createYogaPubSub, type PubSub } from "graphql-yoga";
+import { randomUUID } from "node:crypto";
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import type { TypedEventListenerOrEventListenerObject } from "@graphql-yoga/typed-event-target";
+import { createPubSub as createYogaPubSub, type PubSub, type PubSubEventTarget } from "graphql-yoga";
+import { Redis } from "ioredis";
+import type { Logger } from "./logger.ts";
 
 /** Payloads carry ids only; subscription resolvers re-read the rows, so they never serve stale data. */
 export type ConnectionUpdated = { orgId: string; connectionId: string };
@@ -15,9 +20,138 @@ export type Topics = {
   "stripe-event:received": [EventReceived];
 };
 
-export type GatewayPubSub = PubSub<Topics>;
+export type GatewayPubSub = PubSub<Topics> & {
+  /** "memory" for one process, "redis" when events also travel between instances. */
+  readonly kind: "memory" | "redis";
+  /** Resolves when Redis answers (always, without Redis). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
 
-/** In-process pubsub (issue 6 adds Redis for several instances). */
-export function createPubSub(): GatewayPubSub {
-  return createYogaPubSub<Topics>();
+export type PubSubOptions = {
+  /** redis:// URL; null keeps everything in this process. */
+  redisUrl: string | null;
+  logger: Logger;
+};
+
+/**
+ * In-process pubsub, or, with a Redis URL, one whose events also reach every other instance through
+ * Yoga's Redis event target (one client publishes, one subscribes). Subscribers of this instance are
+ * always served directly, so they keep receiving while Redis is down; a failed publish is logged, never
+ * thrown at the publisher (a webhook must still be acknowledged), and ioredis reconnects and resubscribes
+ * on its own once Redis is back.
+ */
+export function createPubSub(options: PubSubOptions): GatewayPubSub {
+  if (!options.redisUrl) {
+    return Object.assign(createYogaPubSub<Topics>(), {
+      kind: "memory" as const,
+      ping: async () => {},
+      close: async () => {},
+    });
+  }
+  const log = options.logger.child({ component: "pubsub" });
+  // Publishing fails fast while disconnected instead of queueing without bound; subscribing waits.
+  const publisher = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  watchConnection(publisher, log, "publisher");
+  watchConnection(subscriber, log, "subscriber");
+  let publishFailures = 0;
+  // The event target calls publish() without handling its promise: catch here, or a Redis outage
+  // would become an unhandled rejection in whichever code path published.
+  const publishClient = {
+    publish: (channel: string, message: string) =>
+      publisher.publish(channel, message).catch((error: unknown) => {
+        if (publishFailures++ % 100 === 0) {
+          log.warn({ err: error, channel, failures: publishFailures }, "could not publish to Redis");
+        }
+        return 0;
+      }),
+  } as unknown as Redis;
+  const remote = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient: subscriber });
+  const pubsub = createYogaPubSub<Topics>({ eventTarget: createSharedEventTarget(remote, randomUUID()) });
+  return Object.assign(pubsub, {
+    kind: "redis" as const,
+    ping: async () => {
+      await publisher.ping();
+    },
+    close: async () => {
+      await Promise.all([publisher, subscriber].map((client) => closeClient(client)));
+    },
+  });
+}
+
+type Envelope = { origin: string; detail: unknown };
+type Listener = TypedEventListenerOrEventListenerObject<CustomEvent>;
+
+/**
+ * Delivers each event to this instance's listeners at once and sends it, tagged with this instance's id,
+ * through Redis to the others; what comes back from Redis with our own tag is dropped.
+ */
+function createSharedEventTarget(remote: EventTarget, origin: string): PubSubEventTarget<Topics> {
+  const local = new EventTarget();
+  // One relay per (type, listener), so removeEventListener finds what addEventListener registered.
+  const relays = new Map<string, Map<Listener, (event: Event) => void>>();
+  const call = (listener: Listener, event: CustomEvent) =>
+    typeof listener === "function" ? listener(event) : listener.handleEvent(event);
+  return {
+    addEventListener(type: string, listener: Listener | null) {
+      if (!listener) return;
+      const ofType = relays.get(type) ?? new Map<Listener, (event: Event) => void>();
+      relays.set(type, ofType);
+      if (ofType.has(listener)) return;
+      const relay = (event: Event) => {
+        const envelope = (event as CustomEvent<Envelope>).detail;
+        if (!envelope || envelope.origin === origin) return;
+        call(listener, new CustomEvent(type, { detail: envelope.detail }));
+      };
+      ofType.set(listener, relay);
+      local.addEventListener(type, listener as EventListener);
+      remote.addEventListener(type, relay);
+    },
+    removeEventListener(type: string, listener: Listener | null) {
+      if (!listener) return;
+      local.removeEventListener(type, listener as EventListener);
+      const ofType = relays.get(type);
+      const relay = ofType?.get(listener);
+      if (!ofType || !relay) return;
+      remote.removeEventListener(type, relay);
+      ofType.delete(listener);
+      if (ofType.size === 0) relays.delete(type);
+    },
+    dispatchEvent(event: CustomEvent) {
+      local.dispatchEvent(new CustomEvent(event.type, { detail: event.detail }));
+      remote.dispatchEvent(
+        new CustomEvent(event.type, { detail: { origin, detail: event.detail } satisfies Envelope }),
+      );
+      return true;
+    },
+  } as PubSubEventTarget<Topics>;
+}
+
+/** Logs state changes once each, not every reconnect attempt. */
+function watchConnection(client: Redis, log: Logger, role: string) {
+  let up = false;
+  let reported = false;
+  client.on("ready", () => {
+    up = true;
+    reported = false;
+    log.info({ role }, "Redis connected");
+  });
+  client.on("error", (error: Error) => {
+    if (reported) return;
+    reported = true;
+    log.warn(
+      { role, err: error },
+      up ? "Redis connection lost; reconnecting" : "Redis unreachable; retrying",
+    );
+    up = false;
+  });
+}
+
+async function closeClient(client: Redis) {
+  if (client.status === "ready") {
+    await client.quit().catch(() => client.disconnect());
+  } else {
+    client.disconnect();
+  }
 }

@@ -16,6 +16,7 @@ import "./types/stripe-issuing.ts";
 import "./types/stripe-event.ts";
 import "./types/stripe-account.ts";
 import "./types/manifest.ts";
+import "./types/subscriptions.ts";
 
 builder.queryType({});
 builder.mutationType({});

@@ -13,6 +13,12 @@ export function createReadyzHandler(deps: Deps) {
       () => "ok" as const,
       () => "down" as const,
     );
+    if (deps.pubsub.kind === "redis") {
+      checks.redis = await deps.pubsub.ping().then(
+        () => "ok" as const,
+        () => "down" as const,
+      );
+    }
     const ready = Object.values(checks).every((status) => status === "ok");
     return c.json({ status: ready ? "ok" : "unavailable", checks }, ready ? 200 : 503);
   };

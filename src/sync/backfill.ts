@@ -3,11 +3,17 @@ import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import type { StripeList } from "../stripe/api.ts";
 import { RESOURCES, type ResourceSpec, type StripeObject } from "../stripe/resources.ts";
+import { publishObject } from "./apply-event.ts";
 import { fetchAccountAndBalance, syncPayoutTransactions } from "./fetch-objects.ts";
 import { readSyncState, writeSyncState } from "./sync-state.ts";
 import { upsertObjects } from "./upsert.ts";
 
-type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "eventsCursor">;
+type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "eventsCursor" | "stripeAccountId">;
+
+/** Thrown by a heartbeat when the instance stops: the work ends, resumable from the saved cursors. */
+export class SyncStopped extends Error {
+  override name = "SyncStopped";
+}
 
 /** Sync-state names beside the registry's resources. */
 export const ACCOUNT_STATE = "account";
@@ -54,13 +60,15 @@ async function backfillResource(
         starting_after: cursor,
         ...resource.listParams,
       });
-      await upsertObjects(
+      const written = await upsertObjects(
         deps.db.prisma,
         resource,
         connection,
         page.data.map((object: StripeObject) => ({ object, versionAt: readAt })),
         deps.clock.now(),
       );
+      // Subscribers hear of backfilled objects the same way as of webhook updates.
+      for (const stripeId of written) publishObject(deps, resource, connection, stripeId);
       cursor = page.data.at(-1)?.id ?? cursor;
       await writeSyncState(deps, connection.id, resource.key, {
         cursor: cursor ?? null,
@@ -123,6 +131,7 @@ async function guarded(deps: Deps, connectionId: string, name: string, run: () =
       lastSyncedAt: deps.clock.now(),
     });
   } catch (error) {
+    if (error instanceof SyncStopped) throw error;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof Stripe.errors.StripePermissionError) {
       // The merchant did not grant this permission: the rest of the connection still syncs.

@@ -1,0 +1,119 @@
+// Live updates of synced objects and received events. Payloads carry row ids only (see pubsub.ts); each
+// resolver reads the row as it is now, so a subscriber never sees data older than the database.
+import { GraphQLError } from "graphql";
+import { filter, pipe } from "graphql-yoga";
+import type { ObjectUpdated, Topics } from "../../pubsub.ts";
+import { findConnection } from "../../stripe/connections.ts";
+import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
+
+type GlobalId = { typename: string; id: string };
+
+/**
+ * The connection a subscription narrows to, checked at subscribe time: another org's connection looks
+ * exactly like a missing one, and either refuses the subscription before any event flows.
+ */
+async function narrowTo(ctx: Context, connectionId: GlobalId | null | undefined): Promise<string | null> {
+  if (!connectionId) return null;
+  const notFound = () =>
+    new GraphQLError("No such connection in this org.", { extensions: { code: "NOT_FOUND" } });
+  if (connectionId.typename !== "StripeConnection") throw notFound();
+  return findConnection(ctx.deps, ctx.org!.id, connectionId.id).then(
+    (connection) => connection.id,
+    () => {
+      throw notFound();
+    },
+  );
+}
+
+function inScope(orgId: string, only: string | null) {
+  return (event: ObjectUpdated) => event.orgId === orgId && (only === null || event.connectionId === only);
+}
+
+type ObjectTopic = Exclude<keyof Topics, "connection:updated" | "stripe-event:received">;
+
+/** The subscribe half shared by the object subscriptions: one topic, narrowed to the org (and connection). */
+function subscribeToObjects(topic: ObjectTopic) {
+  return async (_root: unknown, args: { connectionId?: GlobalId | null }, ctx: Context) => {
+    const only = await narrowTo(ctx, args.connectionId);
+    return pipe(ctx.deps.pubsub.subscribe(topic), filter(inScope(ctx.org!.id, only)));
+  };
+}
+
+const scope = (name: string) =>
+  `Every new state of a ${name} of the caller's org (or of the connection given), whether it came from a webhook, reconcile or backfill.`;
+
+builder.subscriptionFields((t) => ({
+  payoutUpdated: t.prismaField({
+    type: "StripePayout",
+    description: scope("payout"),
+    authScopes: { org: true },
+    args: { connectionId: t.arg.globalID({ required: false }) },
+    subscribe: subscribeToObjects("payout:updated"),
+    resolve: (query, event: ObjectUpdated, _args, ctx) =>
+      ctx.deps.db.prisma.stripePayout.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+  }),
+  chargeUpdated: t.prismaField({
+    type: "StripeCharge",
+    description: scope("charge"),
+    authScopes: { org: true },
+    args: { connectionId: t.arg.globalID({ required: false }) },
+    subscribe: subscribeToObjects("charge:updated"),
+    resolve: (query, event: ObjectUpdated, _args, ctx) =>
+      ctx.deps.db.prisma.stripeCharge.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+  }),
+  refundUpdated: t.prismaField({
+    type: "StripeRefund",
+    description: scope("refund"),
+    authScopes: { org: true },
+    args: { connectionId: t.arg.globalID({ required: false }) },
+    subscribe: subscribeToObjects("refund:updated"),
+    resolve: (query, event: ObjectUpdated, _args, ctx) =>
+      ctx.deps.db.prisma.stripeRefund.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+  }),
+  disputeUpdated: t.prismaField({
+    type: "StripeDispute",
+    description: scope("dispute"),
+    authScopes: { org: true },
+    args: { connectionId: t.arg.globalID({ required: false }) },
+    subscribe: subscribeToObjects("dispute:updated"),
+    resolve: (query, event: ObjectUpdated, _args, ctx) =>
+      ctx.deps.db.prisma.stripeDispute.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+  }),
+}));
+
+/** Exact event types, or Stripe-style wildcards such as `payout.*` and `*`. */
+function typeMatcher(types: readonly string[] | null | undefined): (type: string) => boolean {
+  if (!types || types.length === 0) return () => true;
+  return (type) =>
+    types.some(
+      (pattern) =>
+        pattern === "*" ||
+        pattern === type ||
+        (pattern.endsWith(".*") && type.startsWith(pattern.slice(0, -1))),
+    );
+}
+
+builder.subscriptionField("stripeEventReceived", (t) =>
+  t.prismaField({
+    type: "StripeEvent",
+    description:
+      "Each Stripe event stored for the caller's org (once per event id, whether by webhook or by reconcile). `types` takes exact names or wildcards like `payout.*`.",
+    authScopes: { org: true },
+    args: {
+      connectionId: t.arg.globalID({ required: false }),
+      types: t.arg.stringList({ required: false }),
+    },
+    subscribe: async (_root, { connectionId, types }, ctx) => {
+      const only = await narrowTo(ctx, connectionId);
+      const wanted = typeMatcher(types);
+      const scoped = inScope(ctx.org!.id, only);
+      return pipe(
+        ctx.deps.pubsub.subscribe("stripe-event:received"),
+        filter((event) => scoped(event) && wanted(event.type)),
+      );
+    },
+    resolve: (query, event, _args, ctx) =>
+      ctx.deps.db.prisma.stripeEvent.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+  }),
+);
