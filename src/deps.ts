@@ -40,6 +40,8 @@ export type DepsOverrides = {
   fetch?: HttpFetch;
   /** Emit SQL statements to db.onQuery listeners */
   queryEvents?: boolean;
+  /** First backoff of retried Stripe reads (tests shorten it) */
+  retryBaseMs?: number;
 };
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -64,7 +66,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   } as Deps;
   deps.credentials = createCredentialsProvider(deps);
   deps.stripe = createStripeClients(deps, deps.credentials);
-  deps.stripeApi = createStripeApi(deps);
+  deps.stripeApi = createStripeApi(deps, { retryBaseMs: overrides.retryBaseMs });
   deps.sync = createSyncScheduler(deps);
   deps.close = async () => {
     deps.sync.stop();

@@ -26,7 +26,11 @@ export function stripeQuery(params: Record<string, unknown>): string {
  * Reads from Stripe for a connection: within the connection's rate budget, retrying 429s and 5xx with
  * exponential backoff and jitter (the SDK itself does not retry a plain 429).
  */
-export function createStripeApi(deps: Pick<Deps, "stripe" | "logger">, sleep = defaultSleep) {
+export function createStripeApi(
+  deps: Pick<Deps, "stripe" | "logger">,
+  options: { retryBaseMs?: number } = {},
+) {
+  const retryBaseMs = options.retryBaseMs ?? 500;
   const budget = createRateBudget();
 
   async function get<T = StripeObject>(
@@ -47,9 +51,9 @@ export function createStripeApi(deps: Pick<Deps, "stripe" | "logger">, sleep = d
           error instanceof Stripe.errors.StripeAPIError ||
           error instanceof Stripe.errors.StripeConnectionError;
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
-        const delay = Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
+        const delay = Math.min(30_000, retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
         deps.logger.debug({ connectionId: connection.id, path, attempt, delay }, "retrying Stripe request");
-        await sleep(delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }
@@ -58,5 +62,3 @@ export function createStripeApi(deps: Pick<Deps, "stripe" | "logger">, sleep = d
 }
 
 export type StripeApi = ReturnType<typeof createStripeApi>;
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -31,7 +31,8 @@ export function createStripeClients(
     host: api.hostname,
     port: Number(api.port || (protocol === "http" ? 80 : 443)),
     protocol,
-    maxNetworkRetries: 2,
+    // Retries (with the rate budget in mind) are the caller's: see src/stripe/api.ts.
+    maxNetworkRetries: 0,
     timeout: 30_000,
     telemetry: false,
     appInfo: { name: "stripe-connect-gateway" },

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import { updateConnection } from "../stripe/connection-status.ts";
 import { NeedsReauthError } from "../stripe/tokens.ts";
-import { backfillConnection } from "./backfill.ts";
+import { backfillConnection, SyncStopped } from "./backfill.ts";
 import { createLeases } from "./lease.ts";
 import { reconcileConnection } from "./reconcile.ts";
 import { resetSyncStates } from "./sync-state.ts";
@@ -20,9 +20,6 @@ export type SyncScheduler = {
 };
 
 const RETRY_BASE_MS = 30_000;
-
-/** Thrown into a run when the scheduler stops; the connection resumes from its cursors next time. */
-class SyncStopped extends Error {}
 
 /**
  * Backfill when a connection becomes active, then reconcile against /v1/events every

@@ -86,15 +86,16 @@ export type ConnectWorld = {
 /** The gateway (in-process) and the emulator (real port) sharing one movable clock. */
 export async function startConnectWorld(
   target: DatabaseTarget,
-  options: Pick<EmulatorOptions, "size" | "accounts" | "rateLimits" | "seed"> = {},
+  options: Pick<EmulatorOptions, "size" | "accounts" | "rateLimits" | "seed"> & { retryBaseMs?: number } = {},
 ): Promise<ConnectWorld> {
+  const { retryBaseMs, ...emulatorOptions } = options;
   const clock = createClock();
   const emulator = await startEmulator({
     clock,
     accounts: 3,
     size: "small",
     rateLimits: false,
-    ...options,
+    ...emulatorOptions,
     platforms: [{ redirectUris: [`${PUBLIC_URL}/stripe/proxy/*`] }],
   });
   const oauthCalls: OAuthCall[] = [];
@@ -106,7 +107,7 @@ export async function startConnectWorld(
   const gateway = await startTestGateway(
     target,
     { STRIPE_API_URL: emulator.url, STRIPE_CONNECT_URL: emulator.url, STRIPE_MARKETPLACE_URL: emulator.url },
-    { clock: { now: () => new Date(clock.now()) }, fetch: spyingFetch },
+    { clock: { now: () => new Date(clock.now()) }, fetch: spyingFetch, retryBaseMs },
   );
   return {
     emulator,
