@@ -17,7 +17,9 @@ if (!postgresUrl) {
 export const databaseTargets: DatabaseTarget[] = [
   { name: "pglite" as const, url: null },
   ...(postgresUrl ? [{ name: "postgres" as const, url: postgresUrl }] : []),
-].filter((target) => !process.env.TEST_DATABASE_TARGETS || process.env.TEST_DATABASE_TARGETS.includes(target.name));
+].filter(
+  (target) => !process.env.TEST_DATABASE_TARGETS || process.env.TEST_DATABASE_TARGETS.includes(target.name),
+);
 
 /** A fresh, empty PostgreSQL database for one test file; drop() removes it. */
 export async function createScratchDatabase(
