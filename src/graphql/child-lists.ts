@@ -47,3 +47,31 @@ export function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string
   }
   return groups;
 }
+
+export const NEWEST_FIRST = [{ created: "desc" as const }, { id: "desc" as const }];
+
+/**
+ * One page of a parent's children, the children of every parent in the request loaded in one query:
+ * `foreignKey` is the child column holding the parent's Stripe id, in the parent's connection.
+ */
+export async function childPage<Row extends { connectionId: string }>(
+  ctx: Context,
+  args: PageArgs,
+  options: {
+    name: string;
+    /** the parent's row id, `${connectionId}:${stripeId}` */
+    parentId: string;
+    foreignKey: keyof Row & string;
+    findMany: (anyOf: Record<string, string>[]) => Promise<Row[]>;
+  },
+) {
+  const rows = await loadChildren<Row>(ctx, options.name, options.parentId, async (parentIds) => {
+    const anyOf = parentIds.map((id) => {
+      const [connectionId, stripeId] = id.split(":") as [string, string];
+      return { connectionId, [options.foreignKey]: stripeId };
+    });
+    const children = await options.findMany(anyOf);
+    return groupBy(children, (row) => `${row.connectionId}:${String(row[options.foreignKey])}`);
+  });
+  return pageOf(rows, args);
+}

@@ -142,3 +142,23 @@ export function addConnectionList(options: {
     ),
   );
 }
+
+/** The fields every synced object type has: which Stripe object it is, when, and the whole of it. */
+export function syncedNode<Name extends SyncedModel>(
+  name: Name,
+  fields: (
+    t: PothosSchemaTypes.PrismaObjectFieldBuilder<SchemaTypesOf, PrismaTypes[Name]>,
+  ) => Record<string, unknown>,
+) {
+  return builder.prismaNode(name as SyncedModel, {
+    id: { field: "id" },
+    nullable: true,
+    findUnique: orgScopedFindUnique,
+    fields: (t) => ({
+      stripeId: t.exposeString("stripeId"),
+      created: t.expose("created", { type: "DateTime" }),
+      raw: t.expose("raw", { type: "JSON" }),
+      ...(fields(t as never) as {}),
+    }),
+  });
+}

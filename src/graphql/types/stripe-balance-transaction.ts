@@ -1,29 +1,20 @@
-import { builder } from "../builder.ts";
-import { addConnectionList, connectionTypeOf, orgScopedFindUnique, toInt } from "../stripe-objects.ts";
+import { addConnectionList, connectionTypeOf, syncedNode, toInt } from "../stripe-objects.ts";
 
-export const StripeBalanceTransactionRef = builder.prismaNode("StripeBalanceTransaction", {
-  id: { field: "id" },
-  nullable: true,
-  findUnique: orgScopedFindUnique,
-  fields: (t) => ({
-    stripeId: t.exposeString("stripeId"),
-    amount: t.int({ resolve: (o) => toInt(o.amount) }),
-    fee: t.int({ resolve: (o) => toInt(o.fee) }),
-    net: t.int({ resolve: (o) => toInt(o.net) }),
-    currency: t.exposeString("currency"),
-    type: t.exposeString("type"),
-    reportingCategory: t.exposeString("reportingCategory", { nullable: true }),
-    status: t.exposeString("status"),
-    sourceId: t.exposeString("sourceId", { nullable: true }),
-    payoutId: t.exposeString("payoutId", {
-      nullable: true,
-      description: "po_… this transaction was paid out in",
-    }),
-    availableOn: t.expose("availableOn", { type: "DateTime" }),
-    created: t.expose("created", { type: "DateTime" }),
-    raw: t.expose("raw", { type: "JSON" }),
+export const StripeBalanceTransactionRef = syncedNode("StripeBalanceTransaction", (t) => ({
+  amount: t.int({ resolve: (o) => toInt(o.amount) }),
+  fee: t.int({ resolve: (o) => toInt(o.fee) }),
+  net: t.int({ resolve: (o) => toInt(o.net) }),
+  currency: t.exposeString("currency"),
+  type: t.exposeString("type"),
+  reportingCategory: t.exposeString("reportingCategory", { nullable: true }),
+  status: t.exposeString("status"),
+  sourceId: t.exposeString("sourceId", { nullable: true }),
+  payoutId: t.exposeString("payoutId", {
+    nullable: true,
+    description: "po_… this transaction was paid out in",
   }),
-});
+  availableOn: t.expose("availableOn", { type: "DateTime" }),
+}));
 
 export const StripeBalanceTransactionConnection = connectionTypeOf(
   "StripeBalanceTransaction",

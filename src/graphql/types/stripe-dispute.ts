@@ -1,30 +1,21 @@
-import { builder } from "../builder.ts";
 import {
   addConnectionList,
   connectionGlobalId,
   connectionTypeOf,
-  orgScopedFindUnique,
+  syncedNode,
   toInt,
 } from "../stripe-objects.ts";
 
-export const StripeDisputeRef = builder.prismaNode("StripeDispute", {
-  id: { field: "id" },
-  nullable: true,
-  findUnique: orgScopedFindUnique,
-  fields: (t) => ({
-    stripeId: t.exposeString("stripeId"),
-    connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
-    amount: t.int({ resolve: (o) => toInt(o.amount) }),
-    currency: t.exposeString("currency"),
-    status: t.exposeString("status"),
-    reason: t.exposeString("reason"),
-    chargeId: t.exposeString("chargeId", { nullable: true }),
-    evidenceDueBy: t.expose("evidenceDueBy", { type: "DateTime", nullable: true }),
-    created: t.expose("created", { type: "DateTime" }),
-    raw: t.expose("raw", { type: "JSON" }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-  }),
-});
+export const StripeDisputeRef = syncedNode("StripeDispute", (t) => ({
+  connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
+  amount: t.int({ resolve: (o) => toInt(o.amount) }),
+  currency: t.exposeString("currency"),
+  status: t.exposeString("status"),
+  reason: t.exposeString("reason"),
+  chargeId: t.exposeString("chargeId", { nullable: true }),
+  evidenceDueBy: t.expose("evidenceDueBy", { type: "DateTime", nullable: true }),
+  updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+}));
 
 addConnectionList({
   field: "disputes",

@@ -1,29 +1,20 @@
-import { builder } from "../builder.ts";
 import {
   addConnectionList,
   connectionGlobalId,
   connectionTypeOf,
-  orgScopedFindUnique,
+  syncedNode,
   toInt,
 } from "../stripe-objects.ts";
 
-export const StripeRefundRef = builder.prismaNode("StripeRefund", {
-  id: { field: "id" },
-  nullable: true,
-  findUnique: orgScopedFindUnique,
-  fields: (t) => ({
-    stripeId: t.exposeString("stripeId"),
-    connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
-    amount: t.int({ resolve: (o) => toInt(o.amount) }),
-    currency: t.exposeString("currency"),
-    status: t.exposeString("status", { nullable: true }),
-    chargeId: t.exposeString("chargeId", { nullable: true }),
-    reason: t.exposeString("reason", { nullable: true }),
-    created: t.expose("created", { type: "DateTime" }),
-    raw: t.expose("raw", { type: "JSON" }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-  }),
-});
+export const StripeRefundRef = syncedNode("StripeRefund", (t) => ({
+  connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
+  amount: t.int({ resolve: (o) => toInt(o.amount) }),
+  currency: t.exposeString("currency"),
+  status: t.exposeString("status", { nullable: true }),
+  chargeId: t.exposeString("chargeId", { nullable: true }),
+  reason: t.exposeString("reason", { nullable: true }),
+  updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+}));
 
 export const StripeRefundConnection = connectionTypeOf("StripeRefund", StripeRefundRef);
 

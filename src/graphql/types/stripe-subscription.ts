@@ -1,19 +1,10 @@
-import { builder } from "../builder.ts";
-import { addConnectionList, connectionTypeOf, orgScopedFindUnique } from "../stripe-objects.ts";
+import { addConnectionList, connectionTypeOf, syncedNode } from "../stripe-objects.ts";
 
-export const StripeSubscriptionRef = builder.prismaNode("StripeSubscription", {
-  id: { field: "id" },
-  nullable: true,
-  findUnique: orgScopedFindUnique,
-  fields: (t) => ({
-    stripeId: t.exposeString("stripeId"),
-    status: t.exposeString("status"),
-    customerId: t.exposeString("customerId", { nullable: true }),
-    currency: t.exposeString("currency", { nullable: true }),
-    created: t.expose("created", { type: "DateTime" }),
-    raw: t.expose("raw", { type: "JSON" }),
-  }),
-});
+export const StripeSubscriptionRef = syncedNode("StripeSubscription", (t) => ({
+  status: t.exposeString("status"),
+  customerId: t.exposeString("customerId", { nullable: true }),
+  currency: t.exposeString("currency", { nullable: true }),
+}));
 
 addConnectionList({
   field: "subscriptions",

@@ -30,6 +30,26 @@ function inScope(orgId: string, only: string | null) {
   return (event: ObjectUpdated) => event.orgId === orgId && (only === null || event.connectionId === only);
 }
 
+/**
+ * One database read per event and selection, shared by every subscriber of this instance: the pubsub hands
+ * all of them the same payload object, so a hundred subscribers of a payout cost one query, not a hundred.
+ */
+const sharedReads = new WeakMap<object, Map<string, Promise<unknown>>>();
+function readOnce<T>(event: object, query: object, read: () => Promise<T>): Promise<T> {
+  let reads = sharedReads.get(event);
+  if (!reads) {
+    reads = new Map();
+    sharedReads.set(event, reads);
+  }
+  const key = JSON.stringify(query);
+  let pending = reads.get(key) as Promise<T> | undefined;
+  if (!pending) {
+    pending = read();
+    reads.set(key, pending);
+  }
+  return pending;
+}
+
 type ObjectTopic = Exclude<keyof Topics, "connection:updated" | "stripe-event:received">;
 
 /** The subscribe half shared by the object subscriptions: one topic, narrowed to the org (and connection). */
@@ -51,7 +71,9 @@ builder.subscriptionFields((t) => ({
     args: { connectionId: t.arg.globalID({ required: false }) },
     subscribe: subscribeToObjects("payout:updated"),
     resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      ctx.deps.db.prisma.stripePayout.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      readOnce(event, query, () =>
+        ctx.deps.db.prisma.stripePayout.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      ),
   }),
   chargeUpdated: t.prismaField({
     type: "StripeCharge",
@@ -60,7 +82,9 @@ builder.subscriptionFields((t) => ({
     args: { connectionId: t.arg.globalID({ required: false }) },
     subscribe: subscribeToObjects("charge:updated"),
     resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      ctx.deps.db.prisma.stripeCharge.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      readOnce(event, query, () =>
+        ctx.deps.db.prisma.stripeCharge.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      ),
   }),
   refundUpdated: t.prismaField({
     type: "StripeRefund",
@@ -69,7 +93,9 @@ builder.subscriptionFields((t) => ({
     args: { connectionId: t.arg.globalID({ required: false }) },
     subscribe: subscribeToObjects("refund:updated"),
     resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      ctx.deps.db.prisma.stripeRefund.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      readOnce(event, query, () =>
+        ctx.deps.db.prisma.stripeRefund.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      ),
   }),
   disputeUpdated: t.prismaField({
     type: "StripeDispute",
@@ -78,7 +104,9 @@ builder.subscriptionFields((t) => ({
     args: { connectionId: t.arg.globalID({ required: false }) },
     subscribe: subscribeToObjects("dispute:updated"),
     resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      ctx.deps.db.prisma.stripeDispute.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      readOnce(event, query, () =>
+        ctx.deps.db.prisma.stripeDispute.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      ),
   }),
 }));
 
@@ -114,6 +142,8 @@ builder.subscriptionField("stripeEventReceived", (t) =>
       );
     },
     resolve: (query, event, _args, ctx) =>
-      ctx.deps.db.prisma.stripeEvent.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      readOnce(event, query, () =>
+        ctx.deps.db.prisma.stripeEvent.findUniqueOrThrow({ ...query, where: { id: event.id } }),
+      ),
   }),
 );
