@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import type { TypedEventListenerOrEventListenerObject } from "@graphql-yoga/typed-event-target";
 import { createPubSub as createYogaPubSub, type PubSub, type PubSubEventTarget } from "graphql-yoga";
@@ -43,7 +44,7 @@ export type PubSubOptions = {
  */
 export function createPubSub(options: PubSubOptions): GatewayPubSub {
   if (!options.redisUrl) {
-    return Object.assign(createYogaPubSub<Topics>(), {
+    return Object.assign(createYogaPubSub<Topics>({ eventTarget: unboundedEventTarget() }), {
       kind: "memory" as const,
       ping: async () => {},
       close: async () => {},
@@ -88,7 +89,7 @@ type Listener = TypedEventListenerOrEventListenerObject<CustomEvent>;
  * through Redis to the others; what comes back from Redis with our own tag is dropped.
  */
 function createSharedEventTarget(remote: EventTarget, origin: string): PubSubEventTarget<Topics> {
-  const local = new EventTarget();
+  const local = unboundedEventTarget();
   // One relay per (type, listener), so removeEventListener finds what addEventListener registered.
   const relays = new Map<string, Map<Listener, (event: Event) => void>>();
   const call = (listener: Listener, event: CustomEvent) =>
@@ -126,6 +127,13 @@ function createSharedEventTarget(remote: EventTarget, origin: string): PubSubEve
       return true;
     },
   } as PubSubEventTarget<Topics>;
+}
+
+/** One listener per live subscription: hundreds on a topic are normal, not a leak to warn about. */
+function unboundedEventTarget(): EventTarget {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
 }
 
 /** Logs state changes once each, not every reconnect attempt. */
