@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ConfigureStripe,
+  ConnectionQuery,
+  type ConnectWorld,
+  connectAccount,
+  startConnectWorld,
+} from "../helpers/connect.ts";
+import { databaseTargets } from "../helpers/databases.ts";
+import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+
+describe.each(databaseTargets)("the merchant uninstalling the app, on $name", (target) => {
+  let world: ConnectWorld;
+  let org: { apiKey: string; rawId: string };
+
+  beforeAll(async () => {
+    world = await startConnectWorld(target, { size: "tiny", accounts: 1 });
+    org = await world.createOrg("Uninstalled");
+    const keys = world.emulator.emulator.platforms[0]!.keys.test;
+    await world.gateway.gql(
+      ConfigureStripe,
+      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
+      org.apiKey,
+    );
+  }, 60_000);
+  afterAll(() => world?.close());
+
+  it("moves the connection to DISCONNECTED and drops its tokens on account.application.deauthorized", async () => {
+    const accountId = world.emulator.emulator.accountIds[0]!;
+    const connection = await connectAccount(world, org.apiKey, accountId);
+    await world.gateway.deps.sync.idle();
+    world.emulator.emulator.control.uninstallApp(accountId);
+    const keys = world.emulator.emulator.platforms[0]!.keys.test;
+    const now = Math.floor(world.clock.now() / 1000);
+    const event = makeEvent(
+      "account.application.deauthorized",
+      { id: keys.clientId, object: "application", name: "Emulator Platform" },
+      { account: accountId, created: now },
+    );
+    const response = await postWebhook(world.gateway.app, org.rawId, JSON.stringify(event), {
+      timestamp: now,
+    });
+    expect(response.status).toBe(200);
+    const after = (await world.gateway.gql(ConnectionQuery, { id: connection.id }, org.apiKey)).data
+      ?.stripeConnection;
+    expect(after?.status).toBe("DISCONNECTED");
+    expect(after?.lastError).toContain("removed the app's access");
+    const row = await world.gateway.deps.db.prisma.stripeConnection.findUniqueOrThrow({
+      where: { id: connection.rowId },
+    });
+    expect(row.accessTokenCiphertext).toBeNull();
+    expect(row.refreshTokenCiphertext).toBeNull();
+  });
+});
