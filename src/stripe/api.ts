@@ -12,8 +12,9 @@ export function stripeQuery(params: Record<string, unknown>): string {
   const search = new URLSearchParams();
   const add = (key: string, value: unknown) => {
     if (value === undefined || value === null) return;
-    if (Array.isArray(value)) value.forEach((item) => add(`${key}[]`, item));
-    else if (typeof value === "object") {
+    if (Array.isArray(value)) {
+      for (const item of value) add(`${key}[]`, item);
+    } else if (typeof value === "object") {
       for (const [inner, innerValue] of Object.entries(value)) add(`${key}[${inner}]`, innerValue);
     } else search.append(key, String(value));
   };
