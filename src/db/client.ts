@@ -54,6 +54,9 @@ async function openPostgres(
   events: boolean,
 ): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection that PostgreSQL drops (restart, failover, pg_terminate_backend) is an 'error' event
+  // on the pool; unhandled, it would crash the process. The pool discards it and connects anew later.
+  pool.on("error", (error) => log(`PostgreSQL dropped an idle connection: ${error.message}`));
   try {
     const client = await pool.connect();
     try {
