@@ -206,6 +206,27 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
     expect(await prisma().stripeEvent.count({ where: { stripeId: afterDisconnect.id } })).toBe(0);
   });
 
+  it("disconnects a connection on account.application.deauthorized, and tells its subscribers", async () => {
+    const account = world.emulator.emulator.accountIds[2]!;
+    const third = await connectAccount(world, org.apiKey, account);
+    await world.gateway.deps.sync.idle();
+    const updates = world.gateway.deps.pubsub.subscribe("connection:updated");
+    const next = updates.next();
+    const event = makeEvent(
+      "account.application.deauthorized",
+      { id: "ca_uninstalled", object: "application", name: "Gateway" },
+      { account, created: now() },
+    );
+    expect(await post(JSON.stringify(event))).toEqual({
+      status: 200,
+      json: { received: true, outcome: "applied" },
+    });
+    expect((await next).value).toEqual({ orgId: org.rawId, connectionId: third.rowId });
+    await updates.return?.();
+    const row = await prisma().stripeConnection.findUniqueOrThrow({ where: { id: third.rowId } });
+    expect(row).toMatchObject({ status: "DISCONNECTED", accessTokenCiphertext: null });
+  });
+
   it("acknowledges before the slow follow-up (reconciliation fetch), which then completes in the background", async () => {
     const payout = await prisma().stripePayout.findFirstOrThrow({
       where: { connectionId: connection.rowId, reconciliationStatus: "completed" },
