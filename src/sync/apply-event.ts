@@ -61,13 +61,16 @@ export async function applyStripeEvent(
     ],
     skipDuplicates: true,
   });
-  if (stored.count === 0) return { outcome: "duplicate", followUp: null };
-  deps.pubsub.publish("stripe-event:received", {
-    orgId: connection.orgId,
-    connectionId: connection.id,
-    id: eventRowId,
-    type: event.type,
-  });
+  if (stored.count === 0) {
+    if (!(await storedButNeverApplied(deps, eventRowId))) return { outcome: "duplicate", followUp: null };
+  } else {
+    deps.pubsub.publish("stripe-event:received", {
+      orgId: connection.orgId,
+      connectionId: connection.id,
+      id: eventRowId,
+      type: event.type,
+    });
+  }
 
   const result = await applyObject(deps, connection, event);
   await prisma.stripeEvent.update({ where: { id: eventRowId }, data: { appliedAt: deps.clock.now() } });
@@ -76,6 +79,25 @@ export async function applyStripeEvent(
     data: { eventsCursor: created },
   });
   return result;
+}
+
+/** Time a stored event may stay unapplied before a redelivery takes over (another instance may be on it). */
+const UNAPPLIED_GRACE_MS = 60_000;
+
+/**
+ * True for an event that was stored but whose application failed (the database went away in between,
+ * the process died): its redelivery, by Stripe's retry or the events poller, applies it after all.
+ */
+async function storedButNeverApplied(deps: Deps, eventRowId: string): Promise<boolean> {
+  const row = await deps.db.prisma.stripeEvent.findUnique({
+    where: { id: eventRowId },
+    select: { appliedAt: true, receivedAt: true },
+  });
+  return (
+    row !== null &&
+    row.appliedAt === null &&
+    deps.clock.now().getTime() - row.receivedAt.getTime() > UNAPPLIED_GRACE_MS
+  );
 }
 
 async function applyObject(

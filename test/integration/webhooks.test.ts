@@ -85,6 +85,40 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
     expect(await prisma().stripeEvent.count({ where: { stripeId: event.id } })).toBe(1);
   });
 
+  it("applies on redelivery an event that was stored but never applied (the database failed in between)", async () => {
+    const event = payoutEvent("po_half_done", "in_transit", now());
+    // What a crash between storing and applying leaves behind: the event row, no object, no appliedAt.
+    await prisma().stripeEvent.create({
+      data: {
+        id: `${org.rawId}:${event.id}`,
+        orgId: org.rawId,
+        connectionId: connection.rowId,
+        stripeId: event.id,
+        type: event.type,
+        account: connection.account,
+        livemode: false,
+        created: new Date(event.created * 1000),
+        source: "webhook",
+        raw: event as never,
+        receivedAt: world.gateway.deps.clock.now(),
+      },
+    });
+    const body = JSON.stringify(event);
+    // Moments later it may still be in progress on another instance: a duplicate.
+    expect((await post(body)).json.outcome).toBe("duplicate");
+    world.clock.advance(61_000);
+    expect((await post(body)).json.outcome).toBe("applied");
+    const row = await prisma().stripePayout.findUniqueOrThrow({
+      where: { id: rowId(connection.rowId, "po_half_done") },
+    });
+    expect(row.status).toBe("in_transit");
+    const stored = await prisma().stripeEvent.findUniqueOrThrow({
+      where: { id: `${org.rawId}:${event.id}` },
+    });
+    expect(stored.appliedAt).not.toBeNull();
+    expect((await post(body)).json.outcome).toBe("duplicate");
+  });
+
   it("answers 400 to every bad signature and malformed body, storing nothing", async () => {
     const event = payoutEvent("po_webhook_bad", "paid", now());
     const body = JSON.stringify(event, null, 2);
