@@ -197,25 +197,12 @@ function addDispute(
   created: number,
   now: number,
 ) {
-  const disputeId = ctx.id("dp");
-  const withdrawal = buildBalanceTransaction(ctx, {
-    amount: -(charge.amount as number),
-    fee: 1500,
-    feeDetails: [{ amount: 1500, type: "stripe_fee", description: "Dispute fee" }],
-    type: "adjustment",
-    reportingCategory: "dispute",
-    source: disputeId,
-    created,
-    description: `Chargeback withdrawal for ${charge.id}`,
-  });
   // Disputes older than a month have been decided; recent ones await a response.
   const status = created < now - 30 * DAY ? random.pick(["won", "lost", "lost"]) : "needs_response";
-  const dispute = buildDispute(ctx, charge, {
-    id: disputeId,
+  const { dispute, withdrawal } = buildDispute(ctx, charge, {
     created,
     reason: random.pick(["fraudulent", "product_not_received", "duplicate", "general"]),
     status,
-    balanceTransactions: [withdrawal],
   });
   charge.disputed = true;
   period.rows.push(["balance_transaction", withdrawal], ["dispute", dispute]);

@@ -137,23 +137,10 @@ export function openDispute(state: EmulatorState, chargeId: string, input: { rea
   if (charge.disputed)
     throw apiError(400, { message: `Charge ${chargeId} already has a dispute.`, param: "charge" });
   const ctx = buildContext(state, accountId, mode);
-  const disputeId = ctx.id("dp");
-  const withdrawal = buildBalanceTransaction(ctx, {
-    amount: -(charge.amount as number),
-    fee: 1500,
-    feeDetails: [{ amount: 1500, type: "stripe_fee", description: "Dispute fee" }],
-    type: "adjustment",
-    reportingCategory: "dispute",
-    source: disputeId,
-    created: ctx.now,
-    description: `Chargeback withdrawal for ${chargeId}`,
-  });
-  const dispute = buildDispute(ctx, charge, {
-    id: disputeId,
+  const { dispute, withdrawal } = buildDispute(ctx, charge, {
     created: ctx.now,
     reason: input.reason ?? "fraudulent",
     status: "needs_response",
-    balanceTransactions: [withdrawal],
   });
   charge.disputed = true;
   state.store.insert(accountId, mode, "balance_transaction", withdrawal);

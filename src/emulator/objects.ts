@@ -118,15 +118,27 @@ export function buildRefund(
   });
 }
 
+/** A new dispute and the balance transaction that withdraws the disputed amount plus Stripe's fee. */
 export function buildDispute(
   ctx: BuildContext,
   charge: StripeObject,
-  input: { id: string; created: number; reason: string; status: string; balanceTransactions: StripeObject[] },
-): StripeObject {
+  input: { created: number; reason: string; status: string },
+): { dispute: StripeObject; withdrawal: StripeObject } {
+  const id = ctx.id("dp");
+  const withdrawal = buildBalanceTransaction(ctx, {
+    amount: -(charge.amount as number),
+    fee: 1500,
+    feeDetails: [{ amount: 1500, type: "stripe_fee", description: "Dispute fee" }],
+    type: "adjustment",
+    reportingCategory: "dispute",
+    source: id,
+    created: input.created,
+    description: `Chargeback withdrawal for ${charge.id}`,
+  });
   const dispute = fromFixture("dispute", {
-    id: input.id,
+    id,
     amount: charge.amount,
-    balance_transactions: input.balanceTransactions,
+    balance_transactions: [withdrawal],
     charge: charge.id,
     created: input.created,
     currency: ctx.currency,
@@ -136,7 +148,7 @@ export function buildDispute(
     status: input.status,
   });
   Object.assign(dispute.evidence_details as object, { due_by: input.created + 7 * DAY });
-  return dispute;
+  return { dispute, withdrawal };
 }
 
 export function buildPayout(
