@@ -10,7 +10,11 @@ const config: CodegenConfig = {
   generates: {
     "test/graphql/": {
       preset: "client",
-      config: { enumsAsTypes: true, useTypeImports: true, scalars: { DateTime: "string", JSON: "unknown" } },
+      config: {
+        enumsAsTypes: true,
+        useTypeImports: true,
+        scalars: { DateTime: "string", JSON: "unknown", SafeInt: "number" },
+      },
       presetConfig: { fragmentMasking: false },
     },
   },

@@ -3,8 +3,10 @@ import { type BackgroundTasks, createBackgroundTasks } from "./background-tasks.
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
+import type { BeforeStatement } from "./db/statement-hook.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { resolveEncryptionKey } from "./orgs/encryption-key.ts";
+import { checkEncryptionKey } from "./orgs/encryption-key-check.ts";
 import { createSecretBox, type SecretBox } from "./orgs/secrets.ts";
 import { createPubSub, type GatewayPubSub } from "./pubsub.ts";
 import { createStripeApi, type StripeApi } from "./stripe/api.ts";
@@ -40,6 +42,13 @@ export type DepsOverrides = {
   fetch?: HttpFetch;
   /** Emit SQL statements to db.onQuery listeners */
   queryEvents?: boolean;
+  /** Sees every SQL statement before it runs; throwing fails it (fault tests) */
+  beforeStatement?: BeforeStatement;
+  /**
+   * An open database to share (a second instance in-process, or one restarted after a crash);
+   * it stays open when these deps close.
+   */
+  database?: Database;
   /** First backoff of retried Stripe reads (tests shorten it) */
   retryBaseMs?: number;
 };
@@ -47,18 +56,28 @@ export type DepsOverrides = {
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const key = await resolveEncryptionKey(config, (message) => logger.warn(message));
-  const db = await openDatabase({
-    url: config.databaseUrl,
-    pgliteDir: overrides.pgliteDir ?? path.join(config.dataDir, "pglite"),
-    log: (message) => logger.info(message),
-    queryEvents: overrides.queryEvents,
-  });
+  const db =
+    overrides.database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      pgliteDir: overrides.pgliteDir ?? path.join(config.dataDir, "pglite"),
+      log: (message) => logger.info(message),
+      queryEvents: overrides.queryEvents,
+      beforeStatement: overrides.beforeStatement,
+    }));
+  const secrets = createSecretBox(key);
+  try {
+    await checkEncryptionKey(db.prisma, secrets);
+  } catch (error) {
+    if (!overrides.database) await db.close();
+    throw error;
+  }
   // The services below take the finished object; they only reach each other at call time.
   const deps = {
     config,
     logger,
     db,
-    secrets: createSecretBox(key),
+    secrets,
     clock: overrides.clock ?? systemClock,
     pubsub: createPubSub({ redisUrl: config.redisUrl, logger }),
     background: createBackgroundTasks(logger),
@@ -73,7 +92,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     await deps.sync.idle();
     await deps.background.idle();
     await deps.pubsub.close();
-    await db.close();
+    if (!overrides.database) await db.close();
   };
   return deps;
 }

@@ -9,6 +9,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations, type MigrationConnection } from "./migrate.ts";
 import { lockDataDir } from "./pglite-lock.ts";
+import { type BeforeStatement, withStatementHook } from "./statement-hook.ts";
 
 export type { PrismaClient };
 
@@ -31,6 +32,8 @@ export type DatabaseOptions = {
   log?: (message: string) => void;
   /** Emit every SQL statement to `onQuery` listeners (tests that pin query counts). */
   queryEvents?: boolean;
+  /** Sees every statement before it runs; throwing fails it (fault tests). */
+  beforeStatement?: BeforeStatement;
 };
 
 const DEFAULT_MIGRATIONS_DIR = path.resolve(fileURLToPath(import.meta.url), "../../../prisma/migrations");
@@ -41,17 +44,17 @@ const MIGRATION_LOCK_KEY = 72707369;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const log = options.log ?? (() => {});
-  const events = options.queryEvents ?? false;
+  const driver = { events: options.queryEvents ?? false, beforeStatement: options.beforeStatement };
   return options.url
-    ? openPostgres(options.url, migrationsDir, log, events)
-    : openPGlite(options.pgliteDir, migrationsDir, log, events);
+    ? openPostgres(options.url, migrationsDir, log, driver)
+    : openPGlite(options.pgliteDir, migrationsDir, log, driver);
 }
 
 async function openPostgres(
   url: string,
   migrationsDir: string,
   log: (m: string) => void,
-  events: boolean,
+  driver: DriverOptions,
 ): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle connection that PostgreSQL drops (restart, failover, pg_terminate_backend) is an 'error' event
@@ -77,14 +80,14 @@ async function openPostgres(
     await pool.end();
     throw error;
   }
-  return wrap(new PrismaPg(pool), "postgres", events, () => pool.end());
+  return wrap(new PrismaPg(pool), "postgres", driver, () => pool.end());
 }
 
 async function openPGlite(
   dir: string,
   migrationsDir: string,
   log: (m: string) => void,
-  events: boolean,
+  driver: DriverOptions,
 ): Promise<Database> {
   const inMemory = dir.startsWith("memory://");
   if (!inMemory) await mkdir(dir, { recursive: true });
@@ -103,18 +106,21 @@ async function openPGlite(
     await unlock();
     throw error;
   }
-  return wrap(new PrismaPGlite(pglite), "pglite", events, async () => {
+  return wrap(new PrismaPGlite(pglite), "pglite", driver, async () => {
     await pglite.close();
     await unlock();
   });
 }
 
+type DriverOptions = { events: boolean; beforeStatement?: BeforeStatement };
+
 function wrap(
-  adapter: SqlDriverAdapterFactory,
+  driverAdapter: SqlDriverAdapterFactory,
   kind: Database["kind"],
-  events: boolean,
+  { events, beforeStatement }: DriverOptions,
   closeDriver: () => Promise<void>,
 ): Database {
+  const adapter = beforeStatement ? withStatementHook(driverAdapter, beforeStatement) : driverAdapter;
   const listeners = new Set<(sql: string) => void>();
   const prisma = events
     ? new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] })

@@ -7,6 +7,7 @@ import type { EmulatorEnv } from "./state.ts";
 import { PERMISSIONS } from "./types.ts";
 
 const mode = z.enum(["test", "live"]).default("test");
+const currency = z.string().regex(/^[a-zA-Z]{3}$/, "a three-letter ISO currency code");
 const schemas = {
   clock: z.object({ ms: z.number().nonnegative().optional(), seconds: z.number().nonnegative().optional() }),
   oauth: z.object({
@@ -36,6 +37,11 @@ const schemas = {
       count: z.number().int().positive().optional(),
       path_prefix: z.string().optional(),
     }),
+    z.object({
+      kind: z.literal("drop_response"),
+      count: z.number().int().positive().optional(),
+      path_prefix: z.string().optional(),
+    }),
   ]),
   rateLimit: z.union([
     z.object({ enabled: z.literal(false) }),
@@ -59,10 +65,11 @@ const schemas = {
   charge: z.object({
     mode,
     amount: z.number().int(),
+    currency: currency.optional(),
     customer: z.string().optional(),
     description: z.string().optional(),
   }),
-  payout: z.object({ mode, amount: z.number().int().positive().optional() }),
+  payout: z.object({ mode, amount: z.number().int().positive().optional(), currency: currency.optional() }),
   payoutUpdate: z.object({
     status: z.enum(["in_transit", "paid", "failed", "canceled"]),
     failure_code: z.string().optional(),
@@ -187,8 +194,8 @@ export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorC
     return c.json(control.createCharge(c.req.param("id"), m, input));
   });
   app.post("/_emulator/accounts/:id/payouts", async (c) => {
-    const { mode: m, amount } = await body(c, schemas.payout);
-    return c.json(control.createPayout(c.req.param("id"), m, { amount }));
+    const { mode: m, ...input } = await body(c, schemas.payout);
+    return c.json(control.createPayout(c.req.param("id"), m, input));
   });
   app.post("/_emulator/accounts/:id/uninstall", async (c) => {
     const input = await body(c, schemas.uninstall);

@@ -1,4 +1,5 @@
 import type { FaultInjector, FaultInput } from "./faults.ts";
+import { cancelSubscription, deleteCustomer, submitDisputeEvidence } from "./mutations-lifecycle.ts";
 import {
   type CreateChargeInput,
   closeDispute,
@@ -105,7 +106,7 @@ export function createControl(state: EmulatorState, faults: FaultInjector, limit
     flushWebhooks: () => state.webhooks.flush(),
     createCharge: (accountId: string, mode: Mode, input: CreateChargeInput) =>
       createCharge(state, accountId, mode, input),
-    createPayout: (accountId: string, mode: Mode, input: { amount?: number } = {}) =>
+    createPayout: (accountId: string, mode: Mode, input: { amount?: number; currency?: string } = {}) =>
       createPayout(state, accountId, mode, input),
     updatePayout: (id: string, input: { status: string; failureCode?: string }) =>
       updatePayoutStatus(state, id, input),
@@ -116,6 +117,9 @@ export function createControl(state: EmulatorState, faults: FaultInjector, limit
       refundCharge(state, id, input),
     openDispute: (chargeId: string, input: { reason?: string } = {}) => openDispute(state, chargeId, input),
     closeDispute: (id: string, status: "won" | "lost") => closeDispute(state, id, { status }),
+    submitDisputeEvidence: (id: string) => submitDisputeEvidence(state, id),
+    deleteCustomer: (id: string) => deleteCustomer(state, id),
+    cancelSubscription: (id: string) => cancelSubscription(state, id),
     updateAccount: (id: string, patch: Record<string, unknown>) => updateAccount(state, id, patch),
     uninstallApp: (accountId: string, options: { platformId?: string; modes?: Mode[] } = {}) =>
       uninstallApp(state, accountId, options),

@@ -132,20 +132,27 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     return c.json(failure.body, 500);
   });
 
+  // Over a real port, close the socket mid-request; in-process, fail like fetch does.
+  const dropConnection = (env?: EmulatorEnv["Bindings"]): Response => {
+    if (env?.incoming) {
+      env.incoming.socket.destroy();
+      return new Response(null, { status: 500 });
+    }
+    throw new TypeError("fetch failed", {
+      cause: new Error("socket hang up (injected by the Stripe emulator)"),
+    });
+  };
+
   const handle = async (request: Request, env?: EmulatorEnv["Bindings"]): Promise<Response> => {
     const path = new URL(request.url).pathname;
     if (!path.startsWith("/_emulator")) {
       const fault = faults.take(path);
       if (fault.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
-      if (fault.drop) {
-        // Over a real port, close the socket mid-request; in-process, fail like fetch does.
-        if (env?.incoming) {
-          env.incoming.socket.destroy();
-          return new Response(null, { status: 500 });
-        }
-        throw new TypeError("fetch failed", {
-          cause: new Error("socket hang up (injected by the Stripe emulator)"),
-        });
+      if (fault.drop) return dropConnection(env);
+      if (fault.dropResponse) {
+        // A lost answer: Stripe did the work (consumed the code, rotated the token) but the client never hears.
+        await app.fetch(request, env ?? {});
+        return dropConnection(env);
       }
       if (fault.errorStatus !== null) {
         const failure = errors.server(fault.errorStatus);

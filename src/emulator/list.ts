@@ -91,7 +91,8 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
   if (limit > 100) throw errors.invalidInteger("limit", "This value must be less than or equal to 100.");
   const expand = validateExpand(spec, expandParam(params), true);
 
-  const predicates: Predicate[] = [];
+  // Deleted objects (customers) are never listed; retrieving one answers its `deleted: true` stub.
+  const predicates: Predicate[] = [(r) => r.object.deleted !== true];
   for (const [name, value] of params) {
     const filter = filters.get(name);
     if (!filter) continue;

@@ -20,19 +20,38 @@ export function locateObject(state: EmulatorState, resource: string, id: string)
   return located;
 }
 
-export function buildContext(state: EmulatorState, accountId: string, mode: Mode): BuildContext {
+/**
+ * What builders need to create objects in an account. `currency` defaults to the account's default
+ * currency; objects that follow another (a refund, a payout's reversal) pass that object's currency.
+ */
+export function buildContext(
+  state: EmulatorState,
+  accountId: string,
+  mode: Mode,
+  currency?: string,
+): BuildContext {
   const account = state.store.account(accountId);
   if (!account) throw errors.resourceMissing("account", accountId);
   return {
     id: state.ids,
     livemode: mode === "live",
-    currency: (account.object.default_currency as string) ?? "usd",
+    currency: currency ?? (account.object.default_currency as string) ?? "usd",
     now: state.clock.seconds(),
   };
 }
 
+/** A three-letter ISO currency code, lowercased as Stripe stores it; undefined stays undefined. */
+export function checkCurrency(currency: string | undefined): string | undefined {
+  if (currency === undefined) return undefined;
+  if (!/^[a-z]{3}$/i.test(currency))
+    throw apiError(400, { param: "currency", message: `Invalid currency: ${currency.toLowerCase()}.` });
+  return currency.toLowerCase();
+}
+
 export interface CreateChargeInput {
   amount: number;
+  /** Defaults to the account's default currency. */
+  currency?: string;
   customer?: string | null;
   description?: string;
 }
@@ -44,7 +63,7 @@ export function createCharge(state: EmulatorState, accountId: string, mode: Mode
       code: "amount_too_small",
       message: "Amount must be at least 50 cents.",
     });
-  const ctx = buildContext(state, accountId, mode);
+  const ctx = buildContext(state, accountId, mode, checkCurrency(input.currency));
   const created = ctx.now;
   const chargeId = ctx.id("ch");
   const fee = stripeFee(input.amount);
@@ -93,7 +112,7 @@ export function refundCharge(
       param: "amount",
       message: `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`,
     });
-  const ctx = buildContext(state, accountId, mode);
+  const ctx = buildContext(state, accountId, mode, charge.currency as string);
   const refundId = ctx.id("re");
   const bt = buildBalanceTransaction(ctx, {
     amount: -amount,
@@ -136,7 +155,7 @@ export function openDispute(state: EmulatorState, chargeId: string, input: { rea
   const charge = record.object;
   if (charge.disputed)
     throw apiError(400, { message: `Charge ${chargeId} already has a dispute.`, param: "charge" });
-  const ctx = buildContext(state, accountId, mode);
+  const ctx = buildContext(state, accountId, mode, charge.currency as string);
   const { dispute, withdrawal } = buildDispute(ctx, charge, {
     created: ctx.now,
     reason: input.reason ?? "fraudulent",
@@ -157,7 +176,7 @@ export function closeDispute(state: EmulatorState, disputeId: string, input: { s
   if (["won", "lost", "warning_closed"].includes(dispute.status as string))
     throw apiError(400, { message: `Dispute ${disputeId} is already closed.`, param: "dispute" });
   const previous = { status: dispute.status };
-  const ctx = buildContext(state, accountId, mode);
+  const ctx = buildContext(state, accountId, mode, dispute.currency as string);
   if (input.status === "won") {
     const reinstatement = buildBalanceTransaction(ctx, {
       amount: dispute.amount as number,

@@ -1,5 +1,5 @@
 import { apiError, errors } from "./api-errors.ts";
-import { buildContext, locateObject } from "./mutations-payments.ts";
+import { buildContext, checkCurrency, locateObject } from "./mutations-payments.ts";
 import { buildBalanceTransaction, buildPayout } from "./objects.ts";
 import { type EmulatorState, mergeInto, previousAttributes, recordEvent } from "./state.ts";
 import { connectionKey } from "./store.ts";
@@ -14,18 +14,23 @@ const FAILURE_MESSAGES: Record<string, string> = {
 };
 
 /**
- * Creates a payout. Without `amount` it is an automatic payout of every balance transaction not yet
- * paid out (so `/v1/balance_transactions?payout=` reconciles); with `amount` a manual one.
+ * Creates a payout in `currency` (default: the account's). Without `amount` it is an automatic payout of
+ * every balance transaction in that currency not yet paid out (so `/v1/balance_transactions?payout=`
+ * reconciles); with `amount` a manual one.
  */
 export function createPayout(
   state: EmulatorState,
   accountId: string,
   mode: Mode,
-  input: { amount?: number } = {},
+  input: { amount?: number; currency?: string } = {},
 ) {
-  const ctx = buildContext(state, accountId, mode);
+  const ctx = buildContext(state, accountId, mode, checkCurrency(input.currency));
   const transactions = state.store.collection(accountId, mode, "balance_transaction");
-  const unpaid = input.amount === undefined ? transactions.items.filter((r) => !r.links.payout) : [];
+  // Stripe pays out each currency's balance separately.
+  const unpaid =
+    input.amount === undefined
+      ? transactions.items.filter((r) => !r.links.payout && r.object.currency === ctx.currency)
+      : [];
   const amount = input.amount ?? unpaid.reduce((sum, r) => sum + (r.object.net as number), 0);
   if (!Number.isInteger(amount) || amount <= 0)
     throw apiError(400, {
@@ -87,7 +92,7 @@ export function updatePayoutStatus(
   const patch: Record<string, unknown> = { status: input.status };
   if (input.status === "paid") patch.trace_id = { status: "supported", value: `TRACE${payoutId.slice(-10)}` };
   if (input.status === "failed" || input.status === "canceled") {
-    const ctx = buildContext(state, accountId, mode);
+    const ctx = buildContext(state, accountId, mode, payout.currency as string);
     const reversal = buildBalanceTransaction(ctx, {
       amount: payout.amount as number,
       type: input.status === "failed" ? "payout_failure" : "payout_cancel",

@@ -4,6 +4,7 @@
 import type { ObjectRef } from "@pothos/core";
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import { encodeGlobalID } from "@pothos/plugin-relay";
+import { GraphQLError } from "graphql";
 import type PrismaTypes from "../generated/pothos-prisma-types.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
@@ -23,8 +24,8 @@ export type SyncedModel =
   | "StripeIssuingTransaction"
   | "StripeEvent";
 
-/** A filter argument of a list: a set of values of a column, or a date range on a column. */
-export type ListFilter = { arg: string; kind: "values" | "range"; column: string };
+/** A filter argument of a list: a set of values of a column, a date range on a column, or a flag. */
+export type ListFilter = { arg: string; kind: "values" | "range" | "flag"; column: string };
 
 type SchemaTypesOf = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type Range = { gte?: Date | null; lte?: Date | null };
@@ -41,8 +42,24 @@ export function connectionGlobalId(connectionId: string): string {
   return encodeGlobalID("StripeConnection", connectionId);
 }
 
-/** Amounts are stored as BigInt (no overflow in storage); GraphQL's Int is 32-bit and says so if exceeded. */
-export const toInt = (value: bigint | number): number => Number(value);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * An amount column (BigInt) as the exact number GraphQL's SafeInt sends. Beyond ±(2^53 − 1) a JSON number
+ * cannot hold it exactly, so the field errors (a GraphQLError: shown as is, not masked) rather than
+ * answer a rounded number.
+ */
+export function toSafeInt(value: bigint | number): number {
+  const exact =
+    typeof value === "bigint" ? value >= -MAX_SAFE && value <= MAX_SAFE : Number.isSafeInteger(value);
+  if (!exact) {
+    throw new GraphQLError(
+      `This amount (${String(value)}) is beyond ±(2^53 − 1), past what a JSON number holds exactly; it is not sent rounded.`,
+      { extensions: { code: "AMOUNT_OUT_OF_RANGE" } },
+    );
+  }
+  return Number(value);
+}
 
 function rangeWhere(name: string, range: Range): { gte?: Date; lte?: Date } {
   if (range.gte && range.lte && range.gte > range.lte) {
@@ -59,7 +76,11 @@ export function filterWhere(filters: readonly ListFilter[], args: Record<string,
     const value = args[filter.arg];
     if (value == null) continue;
     where[filter.column] =
-      filter.kind === "values" ? { in: value as string[] } : rangeWhere(filter.arg, value as Range);
+      filter.kind === "values"
+        ? { in: value as string[] }
+        : filter.kind === "flag"
+          ? value
+          : rangeWhere(filter.arg, value as Range);
   }
   return where;
 }
@@ -110,7 +131,9 @@ export function addConnectionList(options: {
               filter.arg,
               filter.kind === "values"
                 ? t.arg.stringList({ required: false })
-                : t.arg({ type: DateTimeRange, required: false }),
+                : filter.kind === "flag"
+                  ? t.arg.boolean({ required: false })
+                  : t.arg({ type: DateTimeRange, required: false }),
             ]),
           ),
           ...Object.fromEntries(

@@ -151,6 +151,8 @@ export async function disconnectConnection(deps: Deps, orgId: string, connection
     status: "DISCONNECTED",
     disconnectedAt: deps.clock.now(),
     lastError,
+    lastErrorCode: lastError ? "STRIPE_UNAVAILABLE" : null,
+    nextSyncAt: null,
   });
 }
 
@@ -158,7 +160,11 @@ export async function disconnectConnection(deps: Deps, orgId: string, connection
 export async function resyncConnection(deps: Deps, orgId: string, connectionId: string) {
   const connection = await findConnection(deps, orgId, connectionId);
   if (!connection.accessTokenCiphertext || connection.status === "DISCONNECTED") return connection;
-  const syncing = await updateConnection(deps, connection.id, { status: "SYNCING" });
+  const syncing = await updateConnection(deps, connection.id, {
+    status: "SYNCING",
+    syncFailures: 0,
+    nextSyncAt: null,
+  });
   deps.sync.start(connection.id, { fresh: true });
   return syncing;
 }

@@ -174,6 +174,10 @@ async function storeGrant(
         connectedAt: existing?.connectedAt ?? now,
         disconnectedAt: null,
         lastError: null,
+        lastErrorCode: null,
+        // A new grant starts its sync now, whatever the old one's failures were.
+        syncFailures: 0,
+        nextSyncAt: null,
       },
     });
   });

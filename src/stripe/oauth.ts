@@ -27,7 +27,7 @@ export class StripeOAuthError extends Error {
   }
 }
 
-/** Stripe could not be reached, or kept answering 5xx. */
+/** Stripe could not be reached, or its answer was lost or unusable (a 5xx, a timeout, a dropped connection). */
 export class StripeUnavailableError extends Error {
   override name = "StripeUnavailableError";
 }
@@ -63,6 +63,10 @@ export function tokenUrl(method: StripeConnectMethod, endpoints: StripeEndpoints
     : `${endpoints.apiUrl}/v1/oauth/token`;
 }
 
+/**
+ * Trades an authorization code for tokens. A code works once (legacy Connect revokes the grant when it
+ * is used twice), so it is sent again only when the first request certainly never reached Stripe.
+ */
 export async function exchangeCode(
   http: HttpFetch,
   endpoints: StripeEndpoints,
@@ -70,24 +74,34 @@ export async function exchangeCode(
   secretKey: string,
   code: string,
 ): Promise<OAuthTokens> {
-  const body = await postForm(http, tokenUrl(method, endpoints), secretKey, {
-    grant_type: "authorization_code",
-    code,
-  });
+  const body = await postForm(
+    http,
+    tokenUrl(method, endpoints),
+    secretKey,
+    { grant_type: "authorization_code", code },
+    { resend: "if-unsent" },
+  );
   return readTokens(body);
 }
 
-/** Stripe Apps only: trades the refresh token for a new access token and a new refresh token. */
+/**
+ * Stripe Apps only: trades the refresh token for a new access token and a new refresh token. Stripe
+ * rotates the refresh token as it answers, so, like a code, it is sent again only if it never left.
+ */
 export async function refreshTokens(
   http: HttpFetch,
   endpoints: StripeEndpoints,
   secretKey: string,
   refreshToken: string,
+  options: { timeoutMs: number },
 ): Promise<OAuthTokens> {
-  const body = await postForm(http, tokenUrl("STRIPE_APP", endpoints), secretKey, {
-    grant_type: "refresh_token",
-    refresh_token: refreshToken,
-  });
+  const body = await postForm(
+    http,
+    tokenUrl("STRIPE_APP", endpoints),
+    secretKey,
+    { grant_type: "refresh_token", refresh_token: refreshToken },
+    { resend: "if-unsent", timeoutMs: options.timeoutMs },
+  );
   return readTokens(body);
 }
 
@@ -99,10 +113,14 @@ export async function deauthorize(
   clientId: string,
   stripeAccountId: string,
 ): Promise<void> {
-  await postForm(http, `${endpoints.connectUrl}/oauth/deauthorize`, secretKey, {
-    client_id: clientId,
-    stripe_user_id: stripeAccountId,
-  });
+  // Revoking twice leaves the same result, so any failure may be retried.
+  await postForm(
+    http,
+    `${endpoints.connectUrl}/oauth/deauthorize`,
+    secretKey,
+    { client_id: clientId, stripe_user_id: stripeAccountId },
+    { resend: "always" },
+  );
 }
 
 function readTokens(body: Record<string, unknown>): OAuthTokens {
@@ -125,40 +143,81 @@ function readTokens(body: Record<string, unknown>): OAuthTokens {
   };
 }
 
+/**
+ * "always": any failure may be sent again. "if-unsent": only when Stripe certainly did not process the
+ * request — the connection was never made, or Stripe answered 429; a timeout, a dropped connection, a
+ * 5xx or an unreadable answer may hide a processed request, and fail at once.
+ */
+type PostOptions = { resend: "always" | "if-unsent"; timeoutMs?: number };
+
+type Attempt =
+  | { ok: true; body: Record<string, unknown> }
+  | { ok: false; problem: string; unprocessed: boolean };
+
 async function postForm(
   http: HttpFetch,
   url: string,
   secretKey: string,
   params: Record<string, string>,
+  options: PostOptions,
 ): Promise<Record<string, unknown>> {
   let lastProblem = "";
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     if (attempt > 1) await sleep(250 * 2 ** (attempt - 2) * (0.5 + Math.random()));
-    let response: Response;
-    try {
-      response = await http(url, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${secretKey}`,
-          "content-type": "application/x-www-form-urlencoded",
-          accept: "application/json",
-        },
-        body: new URLSearchParams(params).toString(),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (error) {
-      lastProblem = error instanceof Error ? error.message : String(error);
-      continue;
-    }
-    const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
-    if (response.status >= 500 || body === null) {
-      lastProblem = `HTTP ${response.status}`;
-      continue;
-    }
-    if (!response.ok) throw oauthError(response.status, body);
-    return body;
+    const result = await sendForm(http, url, secretKey, params, options.timeoutMs ?? TIMEOUT_MS);
+    if (result.ok) return result.body;
+    lastProblem = result.problem;
+    if (!result.unprocessed && options.resend === "if-unsent") break;
   }
   throw new StripeUnavailableError(`Stripe did not answer ${new URL(url).pathname} (${lastProblem})`);
+}
+
+async function sendForm(
+  http: HttpFetch,
+  url: string,
+  secretKey: string,
+  params: Record<string, string>,
+  timeoutMs: number,
+): Promise<Attempt> {
+  let response: Response;
+  try {
+    response = await http(url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${secretKey}`,
+        "content-type": "application/x-www-form-urlencoded",
+        accept: "application/json",
+      },
+      body: new URLSearchParams(params).toString(),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const problem = error instanceof Error ? error.message : String(error);
+    return { ok: false, problem, unprocessed: neverConnected(error) };
+  }
+  if (response.status === 429) {
+    await response.body?.cancel().catch(() => {});
+    return { ok: false, problem: "HTTP 429", unprocessed: true };
+  }
+  const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+  if (response.status >= 500 || body === null) {
+    return { ok: false, problem: `HTTP ${response.status}`, unprocessed: false };
+  }
+  if (!response.ok) throw oauthError(response.status, body);
+  return { ok: true, body };
+}
+
+/** Failures before a connection exists: no byte of the request was sent. */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+function neverConnected(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  // Node reports a refused connection to every address of a host as an AggregateError.
+  const causes = cause instanceof AggregateError ? [cause, ...cause.errors] : [cause];
+  return causes.some((item) => {
+    const code = (item as { code?: unknown } | undefined)?.code;
+    return typeof code === "string" && NOT_CONNECTED.has(code);
+  });
 }
 
 function oauthError(status: number, body: Record<string, unknown>): StripeOAuthError {

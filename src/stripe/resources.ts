@@ -43,6 +43,16 @@ export type ResourceSpec = {
   eventTypes: readonly string[];
   /** Extra list parameters for backfill (e.g. subscriptions of every status). */
   listParams?: Record<string, string>;
+  /**
+   * The model has a `deleted` column, set by the resource's `*.deleted` events (even when the payload
+   * lacks `deleted: true`) and by a payload that says so; never unset.
+   */
+  deletable?: true;
+  /**
+   * Other objects its events change without an event of their own (a dispute sets its charge's
+   * `disputed`): read again from Stripe after the event is applied. `field` holds their id.
+   */
+  changesAlso?: readonly { resource: ResourceKey; field: string }[];
   /** pubsub topic announcing changes, for resources that have a subscription */
   topic?: "payout:updated" | "charge:updated" | "refund:updated" | "dispute:updated";
 };
@@ -145,6 +155,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
     listPath: "/v1/disputes",
     permission: "dispute_read",
     model: "stripeDispute",
+    changesAlso: [{ resource: "charges", field: "charge" }],
     topic: "dispute:updated",
     eventTypes: [
       "charge.dispute.created",
@@ -187,6 +198,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
     listPath: "/v1/customers",
     permission: "customer_read",
     model: "stripeCustomer",
+    deletable: true,
     eventTypes: ["customer.created", "customer.updated", "customer.deleted"],
     columns: (o) => ({ email: str(o.email), name: str(o.name), deleted: bool(o.deleted) }),
   },
@@ -196,6 +208,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
     listPath: "/v1/subscriptions",
     permission: "subscription_read",
     model: "stripeSubscription",
+    deletable: true,
     listParams: { status: "all" },
     eventTypes: [
       "customer.subscription.created",
@@ -211,6 +224,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
       status: str(o.status) ?? "",
       customerId: idOf(o.customer),
       currency: str(o.currency),
+      deleted: bool(o.deleted),
     }),
   },
   {
@@ -264,6 +278,11 @@ export const RESOURCE_BY_KEY = new Map(RESOURCES.map((resource) => [resource.key
 const RESOURCE_BY_EVENT = new Map(
   RESOURCES.flatMap((resource) => resource.eventTypes.map((type) => [type, resource])),
 );
+
+/** True for an event that removes its object at Stripe (`customer.deleted`, …). */
+export function isDeletionEvent(resource: ResourceSpec, type: string): boolean {
+  return resource.deletable === true && type.endsWith(".deleted");
+}
 
 /** The resource an event's data.object belongs to, when it is a synced one. */
 export function resourceForEvent(type: string): ResourceSpec | undefined {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import type { SecretBox } from "../orgs/secrets.ts";
@@ -57,12 +58,25 @@ export const NO_TOKENS = {
   accessTokenExpiresAt: null,
 } as const;
 
+/** A refresh's answer is awaited this long; past it, Stripe may still have rotated the refresh token. */
+const REFRESH_TIMEOUT_MS = 60_000;
+/** The refresh lease outlives the call it guards, so nobody else sends the refresh token meanwhile. */
+const LEASE_TTL_MS = REFRESH_TIMEOUT_MS + 30_000;
+const STORE_ATTEMPTS = 4;
+
+type TokenRow = Pick<
+  StripeConnection,
+  "accessTokenCiphertext" | "refreshTokenCiphertext" | "accessTokenExpiresAt"
+>;
+
 /**
  * How to call Stripe for a connection. Legacy Connect: the platform key with Stripe-Account. Stripe Apps:
  * the access token, refreshed first when it is (nearly) expired — once per connection however many
- * callers ask at the same moment, in this process (a shared promise) and across instances (a row lock).
+ * callers ask at the same moment, in this process (a shared promise) and across instances (a lease on
+ * the connection row; no transaction or lock is held while Stripe is called).
  */
 export function createCredentialsProvider(deps: Deps) {
+  const lease = createRefreshLease(deps, `${process.pid}-${randomUUID()}`);
   const inFlight = new Map<string, Promise<Credentials>>();
 
   async function credentials(
@@ -82,13 +96,11 @@ export function createCredentialsProvider(deps: Deps) {
       return { apiKey: openSecretKey(deps.secrets, config), stripeAccount: connection.stripeAccountId };
     }
     if (!options.forceRefresh && !isExpiring(deps, connection)) {
-      return {
-        apiKey: openToken(deps.secrets, connectionId, "accessToken", connection.accessTokenCiphertext),
-      };
+      return storedCredentials(connectionId, connection);
     }
     let pending = inFlight.get(connectionId);
     if (!pending) {
-      pending = refreshLocked(
+      pending = refreshOnce(
         connectionId,
         openSecretKey(deps.secrets, config),
         connection.accessTokenCiphertext,
@@ -99,60 +111,159 @@ export function createCredentialsProvider(deps: Deps) {
     return pending;
   }
 
-  async function refreshLocked(
+  /** Refreshes under the lease, or waits for the instance holding it to store a new token. */
+  async function refreshOnce(
     connectionId: string,
     secretKey: string,
     staleCiphertext: string,
   ): Promise<Credentials> {
+    const giveUpAt = deps.clock.now().getTime() + LEASE_TTL_MS + 10_000;
+    for (;;) {
+      const leased = await lease.take(connectionId);
+      try {
+        const row = await readTokenRow(connectionId);
+        if (!row.accessTokenCiphertext || !row.refreshTokenCiphertext) {
+          throw new NeedsReauthError(`connection ${connectionId} has no refresh token`);
+        }
+        if (row.accessTokenCiphertext !== staleCiphertext && !isExpiring(deps, row)) {
+          return storedCredentials(connectionId, row);
+        }
+        if (leased) return await refreshHoldingLease(connectionId, secretKey, row.refreshTokenCiphertext);
+      } finally {
+        if (leased) await lease.release(connectionId);
+      }
+      if (deps.clock.now().getTime() > giveUpAt) {
+        throw new Error(`connection ${connectionId}: another instance's token refresh did not finish`);
+      }
+      await sleep(100 + Math.random() * 150);
+    }
+  }
+
+  async function refreshHoldingLease(
+    connectionId: string,
+    secretKey: string,
+    refreshCiphertext: string,
+  ): Promise<Credentials> {
+    const refreshToken = openToken(deps.secrets, connectionId, "refreshToken", refreshCiphertext);
+    let tokens: OAuthTokens;
     try {
-      return await deps.db.prisma.$transaction(
-        async (tx) => {
-          // The row lock makes other instances wait here; they then find the token already renewed.
-          const [row] = await tx.$queryRaw<
-            {
-              accessTokenCiphertext: string | null;
-              refreshTokenCiphertext: string | null;
-              accessTokenExpiresAt: Date | null;
-            }[]
-          >`SELECT "accessTokenCiphertext", "refreshTokenCiphertext", "accessTokenExpiresAt" FROM "StripeConnection" WHERE id = ${connectionId} FOR UPDATE`;
-          if (!row?.accessTokenCiphertext || !row.refreshTokenCiphertext) {
-            throw new NeedsReauthError(`connection ${connectionId} has no refresh token`);
-          }
-          if (row.accessTokenCiphertext !== staleCiphertext && !isExpiring(deps, row)) {
-            return {
-              apiKey: openToken(deps.secrets, connectionId, "accessToken", row.accessTokenCiphertext),
-            };
-          }
-          const refreshToken = openToken(
-            deps.secrets,
-            connectionId,
-            "refreshToken",
-            row.refreshTokenCiphertext,
-          );
-          const tokens = await refreshTokens(deps.fetch, deps.config.stripe, secretKey, refreshToken);
-          // Persisted in the same transaction: the old refresh token stops working the moment Stripe answers.
-          await tx.stripeConnection.update({
-            where: { id: connectionId },
-            data: { ...tokenColumns(deps, connectionId, tokens), lastError: null },
-          });
-          deps.logger.debug({ connectionId }, "refreshed Stripe access token");
-          return { apiKey: tokens.accessToken };
-        },
-        { timeout: 30_000, maxWait: 30_000 },
-      );
+      tokens = await refreshTokens(deps.fetch, deps.config.stripe, secretKey, refreshToken, {
+        timeoutMs: REFRESH_TIMEOUT_MS,
+      });
     } catch (error) {
       if (error instanceof StripeOAuthError && error.code === "invalid_grant") {
-        await markNeedsReauth(deps, connectionId, `Stripe refused the refresh token: ${error.description}`);
-        throw new NeedsReauthError(
-          `connection ${connectionId} needs to be reconnected (${error.description})`,
-        );
+        return afterInvalidGrant(connectionId, refreshCiphertext, error);
       }
       throw error;
     }
+    return storeRefreshed(connectionId, refreshCiphertext, tokens);
+  }
+
+  /** Stripe has already retired the old refresh token: the new one is stored before anything uses it. */
+  async function storeRefreshed(
+    connectionId: string,
+    usedCiphertext: string,
+    tokens: OAuthTokens,
+  ): Promise<Credentials> {
+    const data = { ...tokenColumns(deps, connectionId, tokens), lastError: null };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Only over the grant we refreshed: a reconnect or disconnect meanwhile keeps its own tokens.
+        const { count } = await deps.db.prisma.stripeConnection.updateMany({
+          where: { id: connectionId, refreshTokenCiphertext: usedCiphertext },
+          data,
+        });
+        if (count === 0) return storedCredentials(connectionId, await readTokenRow(connectionId));
+        deps.logger.debug({ connectionId }, "refreshed Stripe access token");
+        return { apiKey: tokens.accessToken };
+      } catch (error) {
+        const failure = { connectionId, attempt, error: describeError(error) };
+        if (attempt >= STORE_ATTEMPTS) {
+          deps.logger.error(failure, "could not store the rotated Stripe refresh token");
+          throw error;
+        }
+        deps.logger.warn(failure, "storing the rotated Stripe refresh token failed; retrying");
+        await sleep(100 * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** invalid_grant is ours only if the stored refresh token is still the one we sent. */
+  async function afterInvalidGrant(
+    connectionId: string,
+    usedCiphertext: string,
+    error: StripeOAuthError,
+  ): Promise<Credentials> {
+    const row = await readTokenRow(connectionId);
+    if (row.refreshTokenCiphertext !== usedCiphertext) {
+      deps.logger.info({ connectionId }, "the refresh token was rotated elsewhere; using the stored token");
+      return storedCredentials(connectionId, row);
+    }
+    await markNeedsReauth(deps, connectionId, `Stripe refused the refresh token: ${error.description}`);
+    throw new NeedsReauthError(`connection ${connectionId} needs to be reconnected (${error.description})`);
+  }
+
+  function readTokenRow(connectionId: string): Promise<TokenRow> {
+    return deps.db.prisma.stripeConnection.findUniqueOrThrow({
+      where: { id: connectionId },
+      select: { accessTokenCiphertext: true, refreshTokenCiphertext: true, accessTokenExpiresAt: true },
+    });
+  }
+
+  function storedCredentials(
+    connectionId: string,
+    row: Pick<TokenRow, "accessTokenCiphertext">,
+  ): Credentials {
+    if (!row.accessTokenCiphertext) {
+      throw new NeedsReauthError(`connection ${connectionId} has no Stripe authorization`);
+    }
+    return { apiKey: openToken(deps.secrets, connectionId, "accessToken", row.accessTokenCiphertext) };
   }
 
   return { credentials };
 }
+
+/** Which instance may refresh a connection's token: taken when free, expired or already its own. */
+function createRefreshLease(deps: Pick<Deps, "db" | "clock" | "logger">, owner: string) {
+  return {
+    async take(connectionId: string): Promise<boolean> {
+      const now = deps.clock.now();
+      const { count } = await deps.db.prisma.stripeConnection.updateMany({
+        where: {
+          id: connectionId,
+          OR: [{ tokenRefreshUntil: null }, { tokenRefreshUntil: { lt: now } }, { tokenRefreshOwner: owner }],
+        },
+        data: { tokenRefreshOwner: owner, tokenRefreshUntil: new Date(now.getTime() + LEASE_TTL_MS) },
+      });
+      return count === 1;
+    },
+    async release(connectionId: string): Promise<void> {
+      // A lease left behind only delays the next refresh until it expires.
+      await deps.db.prisma.stripeConnection
+        .updateMany({
+          where: { id: connectionId, tokenRefreshOwner: owner },
+          data: { tokenRefreshOwner: null, tokenRefreshUntil: null },
+        })
+        .catch((error: unknown) =>
+          deps.logger.warn(
+            { connectionId, error: describeError(error) },
+            "could not release the token lease",
+          ),
+        );
+    },
+  };
+}
+
+/** The kind of a failure, never its message: Prisma's can quote the values written. */
+function describeError(error: unknown): { name: string; code?: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    name: error instanceof Error ? error.name : typeof error,
+    ...(typeof code === "string" ? { code } : {}),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type CredentialsProvider = ReturnType<typeof createCredentialsProvider>;
 

@@ -1,15 +1,18 @@
 import type { Deps } from "../deps.ts";
 import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
-import { markDeauthorized } from "../stripe/connection-status.ts";
+import { deauthorizeInTransaction } from "../stripe/connection-status.ts";
 import {
+  idOf,
+  isDeletionEvent,
+  RESOURCE_BY_KEY,
   type ResourceSpec,
   resourceForEvent,
   rowId,
   type StripeObject,
   unixToDate,
 } from "../stripe/resources.ts";
-import { storeAccount, storeBalance, syncPayoutTransactions } from "./fetch-objects.ts";
-import { upsertObjects } from "./upsert.ts";
+import { storeAccount, storeBalance, syncPayoutTransactions, type Writer } from "./fetch-objects.ts";
+import { markObjectDeleted, readVersion, upsertObjects } from "./upsert.ts";
 
 /** A v1 snapshot event, as Stripe sends it by webhook and lists it at /v1/events. */
 export type StripeEventPayload = {
@@ -27,12 +30,27 @@ export type ApplyResult = {
   followUp: (() => Promise<void>) | null;
 };
 
+/** Events about the account, its balance and the connection itself, beside the registry's resources. */
+export const ACCOUNT_EVENT_TYPES = [
+  "account.updated",
+  "balance.available",
+  "account.application.deauthorized",
+] as const;
+
 type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "stripeAccountId">;
+type Publish = (deps: Pick<Deps, "pubsub">) => void;
+type Applied = { outcome: "applied" | "ignored"; tie: ResourceSpec | null; publish: Publish[] };
+
+/** Applying an event is a few short statements; waiting for the database's one writer may take longer. */
+const TRANSACTION = { maxWait: 20_000, timeout: 20_000 } as const;
 
 /**
- * The one writer of synced objects after backfill; webhooks and the events poller both call it. An event
- * id is applied once (a unique row per org), and an object only moves forward in time: an event older
- * than what is stored changes nothing; one from the same second is settled by reading the object from Stripe.
+ * The one writer of synced objects after backfill; webhooks and the events poller both call it. In one
+ * transaction the event is stored (once per event id and org), its object written and the event marked
+ * applied: all of it or nothing, so an event that is stored is applied, and one that is not is taken
+ * again when Stripe or the poller offers it again. Subscribers hear of it after the commit. An object
+ * only moves forward in time: an older event changes nothing; one of the same second as what is stored
+ * is settled by reading the object from Stripe (the follow-up, after the commit).
  */
 export async function applyStripeEvent(
   deps: Deps,
@@ -40,126 +58,132 @@ export async function applyStripeEvent(
   event: StripeEventPayload,
   source: "webhook" | "poll",
 ): Promise<ApplyResult> {
-  const { prisma } = deps.db;
   const eventRowId = `${connection.orgId}:${event.id}`;
-  const created = unixToDate(event.created);
-  const stored = await prisma.stripeEvent.createMany({
-    data: [
-      {
-        id: eventRowId,
-        orgId: connection.orgId,
-        connectionId: connection.id,
-        stripeId: event.id,
-        type: event.type,
-        account: event.account ?? null,
-        livemode: event.livemode,
-        created,
-        source,
-        raw: event as unknown as Prisma.InputJsonObject,
-        receivedAt: deps.clock.now(),
-      },
-    ],
-    skipDuplicates: true,
-  });
-  if (stored.count === 0) {
-    if (!(await storedButNeverApplied(deps, eventRowId))) return { outcome: "duplicate", followUp: null };
-  } else {
-    deps.pubsub.publish("stripe-event:received", {
-      orgId: connection.orgId,
-      connectionId: connection.id,
-      id: eventRowId,
-      type: event.type,
+  const applied = await deps.db.prisma.$transaction(async (tx) => {
+    const now = deps.clock.now();
+    const stored = await tx.stripeEvent.createMany({
+      data: [
+        {
+          id: eventRowId,
+          orgId: connection.orgId,
+          connectionId: connection.id,
+          stripeId: event.id,
+          type: event.type,
+          account: event.account ?? null,
+          livemode: event.livemode,
+          created: unixToDate(event.created),
+          source,
+          raw: event as unknown as Prisma.InputJsonObject,
+          receivedAt: now,
+          appliedAt: now,
+        },
+      ],
+      skipDuplicates: true,
     });
-  }
+    if (stored.count === 0) return null;
+    return applyObject(tx, deps, connection, event, now);
+  }, TRANSACTION);
+  if (!applied) return { outcome: "duplicate", followUp: null };
 
-  const result = await applyObject(deps, connection, event);
-  await prisma.stripeEvent.update({ where: { id: eventRowId }, data: { appliedAt: deps.clock.now() } });
-  await prisma.stripeConnection.updateMany({
-    where: { id: connection.id, OR: [{ eventsCursor: null }, { eventsCursor: { lt: created } }] },
-    data: { eventsCursor: created },
+  deps.pubsub.publish("stripe-event:received", {
+    orgId: connection.orgId,
+    connectionId: connection.id,
+    id: eventRowId,
+    type: event.type,
   });
-  return result;
+  for (const publish of applied.publish) publish(deps);
+  const { tie } = applied;
+  const reconcile = event.type === "payout.reconciliation_completed";
+  const related = relatedObjects(event);
+  if (!tie && !reconcile && related.length === 0) return { outcome: applied.outcome, followUp: null };
+  const stripeId = event.data.object.id;
+  return {
+    outcome: applied.outcome,
+    followUp: async () => {
+      // Two versions of the same second cannot be ordered: the object as Stripe has it now settles it.
+      if (tie) await refetchObject(deps, tie, connection, stripeId);
+      for (const { resource, id } of related) await refetchObject(deps, resource, connection, id);
+      if (reconcile) await syncPayoutTransactions(deps, connection, stripeId);
+    },
+  };
 }
 
-/** Time a stored event may stay unapplied before a redelivery takes over (another instance may be on it). */
-const UNAPPLIED_GRACE_MS = 60_000;
-
-/**
- * True for an event that was stored but whose application failed (the database went away in between,
- * the process died): its redelivery, by Stripe's retry or the events poller, applies it after all.
- */
-async function storedButNeverApplied(deps: Deps, eventRowId: string): Promise<boolean> {
-  const row = await deps.db.prisma.stripeEvent.findUnique({
-    where: { id: eventRowId },
-    select: { appliedAt: true, receivedAt: true },
+/** Objects the event's object points at that changed with it, per the registry's `changesAlso`. */
+function relatedObjects(event: StripeEventPayload): { resource: ResourceSpec; id: string }[] {
+  const resource = resourceForEvent(event.type);
+  return (resource?.changesAlso ?? []).flatMap(({ resource: key, field }) => {
+    const id = idOf(event.data.object[field]);
+    const target = RESOURCE_BY_KEY.get(key);
+    return id && target ? [{ resource: target, id }] : [];
   });
-  return (
-    row !== null &&
-    row.appliedAt === null &&
-    deps.clock.now().getTime() - row.receivedAt.getTime() > UNAPPLIED_GRACE_MS
-  );
 }
 
 async function applyObject(
+  tx: Writer,
   deps: Deps,
   connection: Connection,
   event: StripeEventPayload,
-): Promise<ApplyResult> {
+  now: Date,
+): Promise<Applied> {
   const object = event.data.object;
   const versionAt = unixToDate(event.created);
   const resource = resourceForEvent(event.type);
   if (resource) {
-    const written = await upsertObjects(
-      deps.db.prisma,
+    const deletion = isDeletionEvent(resource, event.type);
+    const { written } = await upsertObjects(
+      tx,
       resource,
       connection,
-      [{ object, versionAt }],
-      deps.clock.now(),
+      [{ object, versionAt, ...(deletion ? { extra: { deleted: true } } : {}) }],
+      now,
+      { log: deps.logger },
     );
-    if (written.has(object.id)) publishObject(deps, resource, connection, object.id);
-    const tie =
-      !written.has(object.id) &&
-      (await storedVersionEquals(deps, resource, connection, object.id, versionAt));
-    const reconcile = event.type === "payout.reconciliation_completed";
-    if (!tie && !reconcile) return { outcome: "applied", followUp: null };
+    const changed =
+      written.has(object.id) ||
+      (deletion && (await markObjectDeleted(tx, resource, connection.id, object.id, now)));
+    const tie = !changed && (await storedVersionEquals(tx, resource, connection, object.id, versionAt));
     return {
       outcome: "applied",
-      followUp: async () => {
-        // Two events of the same second cannot be ordered: the object as Stripe has it now settles it.
-        if (tie) await refetchObject(deps, resource, connection, object.id);
-        if (reconcile) await syncPayoutTransactions(deps, connection, object.id);
-      },
+      tie: tie ? resource : null,
+      publish: changed ? [(d) => publishObject(d, resource, connection, object.id)] : [],
     };
   }
   switch (event.type) {
     case "account.updated":
-      await storeAccount(deps, connection, object, versionAt);
-      return { outcome: "applied", followUp: null };
+      await storeAccount(tx, connection, object, versionAt, now);
+      return { outcome: "applied", tie: null, publish: [] };
     case "balance.available":
-      await storeBalance(deps, connection, object);
-      return { outcome: "applied", followUp: null };
-    case "account.application.deauthorized":
-      if (connection.stripeAccountId && connection.livemode !== null) {
-        await markDeauthorized(deps, {
-          orgId: connection.orgId,
-          stripeAccountId: connection.stripeAccountId,
-          livemode: connection.livemode,
-        });
-      }
-      return { outcome: "applied", followUp: null };
-    default:
-      return { outcome: "ignored", followUp: null };
+      await storeBalance(tx, connection, object, versionAt, now);
+      return { outcome: "applied", tie: null, publish: [] };
+    case "account.application.deauthorized": {
+      if (!connection.stripeAccountId || connection.livemode === null) break;
+      const disconnected = await deauthorizeInTransaction(tx, now, {
+        orgId: connection.orgId,
+        stripeAccountId: connection.stripeAccountId,
+        livemode: connection.livemode,
+      });
+      return {
+        outcome: "applied",
+        tie: null,
+        publish: disconnected ? [(d) => publishConnectionChange(d, disconnected)] : [],
+      };
+    }
   }
+  return { outcome: "ignored", tie: null, publish: [] };
+}
+
+function publishConnectionChange(deps: Pick<Deps, "pubsub">, connection: { id: string; orgId: string }) {
+  deps.pubsub.publish("connection:updated", { orgId: connection.orgId, connectionId: connection.id });
 }
 
 async function storedVersionEquals(
-  deps: Deps,
+  tx: Writer,
   resource: ResourceSpec,
   connection: Connection,
   stripeId: string,
   versionAt: Date,
 ): Promise<boolean> {
-  const delegate = deps.db.prisma[resource.model] as unknown as {
+  const delegate = tx[resource.model] as unknown as {
     findUnique(args: object): Promise<{ lastEventAt: Date | null } | null>;
   };
   const row = await delegate.findUnique({
@@ -170,22 +194,29 @@ async function storedVersionEquals(
 }
 
 async function refetchObject(deps: Deps, resource: ResourceSpec, connection: Connection, stripeId: string) {
-  const readAt = deps.clock.now();
+  const readAt = readVersion(deps.clock.now());
   const object = await deps.stripeApi.get(connection, `${resource.listPath}/${encodeURIComponent(stripeId)}`);
-  await upsertObjects(
+  if (object.deleted === true) {
+    // Stripe answers a deleted object with a stub ({ id, deleted: true }): keep what was known of it.
+    if (await markObjectDeleted(deps.db.prisma, resource, connection.id, stripeId, deps.clock.now()))
+      publishObject(deps, resource, connection, stripeId);
+    return;
+  }
+  const { written } = await upsertObjects(
     deps.db.prisma,
     resource,
     connection,
     [{ object, versionAt: readAt }],
     deps.clock.now(),
+    { replace: "not-older", log: deps.logger },
   );
-  publishObject(deps, resource, connection, stripeId);
+  if (written.has(stripeId)) publishObject(deps, resource, connection, stripeId);
 }
 
 export function publishObject(
   deps: Pick<Deps, "pubsub">,
   resource: ResourceSpec,
-  connection: Connection,
+  connection: Pick<Connection, "id" | "orgId">,
   stripeId: string,
 ) {
   if (!resource.topic) return;

@@ -5,10 +5,14 @@ import type { StripeList } from "../stripe/api.ts";
 import { RESOURCES, type ResourceSpec, type StripeObject } from "../stripe/resources.ts";
 import { publishObject } from "./apply-event.ts";
 import { fetchAccountAndBalance, syncPayoutTransactions } from "./fetch-objects.ts";
+import { describeSyncProblem } from "./sync-problem.ts";
 import { readSyncState, writeSyncState } from "./sync-state.ts";
-import { upsertObjects } from "./upsert.ts";
+import { readVersion, upsertObjects } from "./upsert.ts";
 
-type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "eventsCursor" | "stripeAccountId">;
+type Connection = Pick<
+  StripeConnection,
+  "id" | "orgId" | "livemode" | "eventsPolledUntil" | "stripeAccountId"
+>;
 
 /** Thrown by a heartbeat when the instance stops: the work ends, resumable from the saved cursors. */
 export class SyncStopped extends Error {
@@ -26,11 +30,11 @@ export const PAYOUT_TRANSACTIONS_STATE = "payout_transactions";
  * permission for is marked "forbidden" and skipped; anything else fails the backfill (retried later).
  */
 export async function backfillConnection(deps: Deps, connection: Connection, heartbeat: () => Promise<void>) {
-  if (!connection.eventsCursor) {
-    // Reconcile reads events from here on: anything before is in the data backfill copies.
-    await deps.db.prisma.stripeConnection.update({
-      where: { id: connection.id },
-      data: { eventsCursor: deps.clock.now() },
+  if (!connection.eventsPolledUntil) {
+    // The poller reads events from here on: anything before is in the data backfill copies.
+    await deps.db.prisma.stripeConnection.updateMany({
+      where: { id: connection.id, eventsPolledUntil: null },
+      data: { eventsPolledUntil: deps.clock.now() },
     });
   }
   await step(deps, connection.id, ACCOUNT_STATE, async () => {
@@ -54,25 +58,28 @@ async function backfillResource(
   await guarded(deps, connection.id, resource.key, async () => {
     let cursor = state?.cursor ?? undefined;
     for (;;) {
-      const readAt = deps.clock.now();
+      const readAt = readVersion(deps.clock.now());
       const page = await deps.stripeApi.get<StripeList>(connection, resource.listPath, {
         limit: 100,
         starting_after: cursor,
         ...resource.listParams,
       });
-      const written = await upsertObjects(
+      const { written, objects, skipped } = await upsertObjects(
         deps.db.prisma,
         resource,
         connection,
         page.data.map((object: StripeObject) => ({ object, versionAt: readAt })),
         deps.clock.now(),
+        { log: deps.logger },
       );
       // Subscribers hear of backfilled objects the same way as of webhook updates.
       for (const stripeId of written) publishObject(deps, resource, connection, stripeId);
-      cursor = page.data.at(-1)?.id ?? cursor;
+      const last = page.data.at(-1)?.id;
+      cursor = typeof last === "string" ? last : cursor;
       await writeSyncState(deps, connection.id, resource.key, {
         cursor: cursor ?? null,
-        objectsSynced: { increment: page.data.length },
+        objectsSynced: { increment: objects },
+        objectsSkipped: { increment: skipped },
       });
       await heartbeat();
       if (!page.has_more || page.data.length === 0) return;
@@ -132,13 +139,13 @@ async function guarded(deps: Deps, connectionId: string, name: string, run: () =
     });
   } catch (error) {
     if (error instanceof SyncStopped) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const { message } = describeSyncProblem(error);
     if (error instanceof Stripe.errors.StripePermissionError) {
       // The merchant did not grant this permission: the rest of the connection still syncs.
       await writeSyncState(deps, connectionId, name, { status: "forbidden", error: message });
       return;
     }
-    await writeSyncState(deps, connectionId, name, { status: "failed", error: message });
+    await writeSyncState(deps, connectionId, name, { status: "failed", error: message }).catch(() => {});
     throw error;
   }
 }

@@ -2,21 +2,24 @@ import type { Deps } from "../deps.ts";
 import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
 import type { StripeList } from "../stripe/api.ts";
 import { RESOURCE_BY_KEY, type StripeObject } from "../stripe/resources.ts";
-import { upsertObjects } from "./upsert.ts";
+import { readVersion, upsertObjects } from "./upsert.ts";
 
 type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode">;
+/** The Prisma client, or the interactive transaction an event is applied in. */
+export type Writer = Prisma.TransactionClient;
 
 const json = (object: StripeObject) => object as unknown as Prisma.InputJsonObject;
 const str = (value: unknown) => (typeof value === "string" ? value : null);
 const flag = (value: unknown) => (typeof value === "boolean" ? value : null);
 
-/** Stores the connected account (guarded by version time like every synced object). */
+/** Stores the connected account (guarded by version time like every synced object). True when written. */
 export async function storeAccount(
-  deps: Deps,
+  db: Writer,
   connection: Connection,
   account: StripeObject,
   versionAt: Date,
-) {
+  now: Date,
+): Promise<boolean> {
   const profile = (account.business_profile ?? {}) as Record<string, unknown>;
   const settings = (account.settings ?? {}) as { dashboard?: { display_name?: unknown } };
   const columns = {
@@ -29,38 +32,61 @@ export async function storeAccount(
     payoutsEnabled: flag(account.payouts_enabled),
     raw: json(account),
     lastEventAt: versionAt,
-    syncedAt: deps.clock.now(),
+    syncedAt: now,
   };
-  const { prisma } = deps.db;
-  const updated = await prisma.stripeAccount.updateMany({
+  const updated = await db.stripeAccount.updateMany({
     where: { connectionId: connection.id, OR: [{ lastEventAt: null }, { lastEventAt: { lt: versionAt } }] },
     data: columns,
   });
-  if (updated.count === 0) {
-    await prisma.stripeAccount.createMany({
-      data: [{ connectionId: connection.id, ...columns }],
-      skipDuplicates: true,
-    });
-  }
+  if (updated.count > 0) return true;
+  const created = await db.stripeAccount.createMany({
+    data: [{ connectionId: connection.id, ...columns }],
+    skipDuplicates: true,
+  });
+  return created.count > 0;
 }
 
-export async function storeBalance(deps: Deps, connection: Connection, balance: StripeObject) {
+/** Stores the balance unless a newer one is stored (a late `balance.available` changes nothing). */
+export async function storeBalance(
+  db: Writer,
+  connection: Connection,
+  balance: StripeObject,
+  versionAt: Date,
+  now: Date,
+): Promise<boolean> {
   const data = {
     livemode: typeof balance.livemode === "boolean" ? balance.livemode : connection.livemode === true,
     raw: json(balance),
-    fetchedAt: deps.clock.now(),
+    fetchedAt: now,
+    lastEventAt: versionAt,
   };
-  await deps.db.prisma.stripeBalance.upsert({
-    where: { connectionId: connection.id },
-    create: { connectionId: connection.id, ...data },
-    update: data,
+  const updated = await db.stripeBalance.updateMany({
+    where: { connectionId: connection.id, OR: [{ lastEventAt: null }, { lastEventAt: { lte: versionAt } }] },
+    data,
   });
+  if (updated.count > 0) return true;
+  const created = await db.stripeBalance.createMany({
+    data: [{ connectionId: connection.id, ...data }],
+    skipDuplicates: true,
+  });
+  return created.count > 0;
 }
 
 export async function fetchAccountAndBalance(deps: Deps, connection: Connection) {
-  const readAt = deps.clock.now();
-  await storeAccount(deps, connection, await deps.stripeApi.get(connection, "/v1/account"), readAt);
-  await storeBalance(deps, connection, await deps.stripeApi.get(connection, "/v1/balance"));
+  const accountRead = readVersion(deps.clock.now());
+  const account = await deps.stripeApi.get(connection, "/v1/account");
+  await storeAccount(deps.db.prisma, connection, account, accountRead, deps.clock.now());
+  await fetchBalance(deps, connection);
+}
+
+/**
+ * The balance moves as funds become available, and Stripe announces that (`balance.available`) only to
+ * destinations that ask for it: each poll reads it again.
+ */
+export async function fetchBalance(deps: Deps, connection: Connection) {
+  const readAt = readVersion(deps.clock.now());
+  const balance = await deps.stripeApi.get(connection, "/v1/balance");
+  await storeBalance(deps.db.prisma, connection, balance, readAt, deps.clock.now());
 }
 
 /**
@@ -76,7 +102,7 @@ export async function syncPayoutTransactions(
   let startingAfter: string | undefined;
   let count = 0;
   for (;;) {
-    const readAt = deps.clock.now();
+    const readAt = readVersion(deps.clock.now());
     const page = await deps.stripeApi.get<StripeList>(connection, resource.listPath, {
       payout: payoutId,
       limit: 100,
@@ -88,6 +114,8 @@ export async function syncPayoutTransactions(
       connection,
       page.data.map((object: StripeObject) => ({ object, versionAt: readAt, extra: { payoutId } })),
       deps.clock.now(),
+      // The link to the payout is new information even when the transaction itself is unchanged.
+      { replace: "not-older", log: deps.logger },
     );
     count += page.data.length;
     if (!page.has_more || page.data.length === 0) return count;

@@ -1,16 +1,20 @@
 import { randomUUID } from "node:crypto";
+import Stripe from "stripe";
 import type { Deps } from "../deps.ts";
-import { updateConnection } from "../stripe/connection-status.ts";
+import type { StripeConnection } from "../generated/prisma/client.ts";
+import { publishConnection } from "../stripe/connection-status.ts";
 import { NeedsReauthError } from "../stripe/tokens.ts";
 import { backfillConnection, SyncStopped } from "./backfill.ts";
+import { fetchBalance } from "./fetch-objects.ts";
 import { createLeases } from "./lease.ts";
-import { reconcileConnection } from "./reconcile.ts";
-import { resetSyncStates } from "./sync-state.ts";
+import { EVENTS_STATE, pollEvents, pollPositionExpired } from "./poll-events.ts";
+import { describeSyncProblem } from "./sync-problem.ts";
+import { readSyncState, resetSyncStates, writeSyncState } from "./sync-state.ts";
 
 export type SyncScheduler = {
   /** Backfills a SYNCING connection in the background (resuming from saved cursors). */
   start(connectionId: string, options?: { fresh?: boolean }): void;
-  /** Reconciles or retries every connection that is due; `startWorkers` calls it on a timer. */
+  /** Syncs every connection whose next attempt is due; `startWorkers` calls it on a timer. */
   tick(): Promise<void>;
   /** Runs `tick` every few seconds until `stop`; only main.ts starts workers. */
   startWorkers(): void;
@@ -19,18 +23,28 @@ export type SyncScheduler = {
   idle(): Promise<void>;
 };
 
-const RETRY_BASE_MS = 30_000;
+/** The sync state that tells a re-listing (the poll position fell out of Stripe's 30 days) apart. */
+export const RELIST_STATE = "relist";
+
+const RETRY_FIRST_MS = 30_000;
+const RETRY_MAX_MS = 15 * 60 * 1000;
+const SYNCABLE = ["SYNCING", "READY", "UNHEALTHY"] as const;
+
+/** Exponential backoff after `failures` consecutive failures: 30 s, 1 min, 2 min, … 15 min. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, failures - 1));
+}
 
 /**
- * Backfill when a connection becomes active, then reconcile against /v1/events every
- * SYNC_INTERVAL_SECONDS. Each run holds the connection's lease, so across several instances a
- * connection is synced by one at a time; failures mark it UNHEALTHY and are retried with backoff.
+ * Backfill when a connection becomes active, then poll /v1/events every SYNC_INTERVAL_SECONDS. When the
+ * next attempt is due, how often it failed and when lives on the connection row, so every instance
+ * agrees; each run holds the connection's lease, so one instance at a time syncs it. A failure marks it
+ * UNHEALTHY and schedules a retry with exponential backoff, whatever else (webhooks) touches the row.
  */
 export function createSyncScheduler(deps: Deps): SyncScheduler {
   const owner = `${process.pid}-${randomUUID()}`;
   const leases = createLeases(deps, owner);
   const running = new Map<string, Promise<void>>();
-  const failures = new Map<string, number>();
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   const heartbeat = (connectionId: string) => async () => {
@@ -38,69 +52,49 @@ export function createSyncScheduler(deps: Deps): SyncScheduler {
     await leases.renew(connectionId);
   };
 
-  async function run(connectionId: string, kind: "backfill" | "reconcile", fresh: boolean) {
+  async function run(connectionId: string, fresh: boolean) {
     if (!(await leases.acquire(connectionId))) return; // another instance is on it
     try {
       if (fresh) await resetSyncStates(deps, connectionId);
-      const connection = await deps.db.prisma.stripeConnection.findUniqueOrThrow({
-        where: { id: connectionId },
-      });
-      if (connection.status === "DISCONNECTED" || connection.status === "NEEDS_REAUTH") return;
-      if (kind === "backfill") await backfillConnection(deps, connection, heartbeat(connectionId));
-      await reconcileConnection(
-        deps,
-        await deps.db.prisma.stripeConnection.findUniqueOrThrow({ where: { id: connectionId } }),
-      );
-      failures.delete(connectionId);
-      await updateConnection(deps, connectionId, {
-        status: "READY",
-        lastError: null,
-        lastSyncedAt: deps.clock.now(),
-      });
+      const connection = await deps.db.prisma.stripeConnection.findUnique({ where: { id: connectionId } });
+      if (!connection || !(SYNCABLE as readonly string[]).includes(connection.status)) return;
+      await syncConnection(deps, connection, heartbeat(connectionId));
+      await recordSuccess(deps, connectionId);
     } catch (error) {
       if (error instanceof NeedsReauthError || error instanceof SyncStopped) return;
-      failures.set(connectionId, (failures.get(connectionId) ?? 0) + 1);
-      const message = error instanceof Error ? error.message : String(error);
-      deps.logger.warn({ connectionId, err: error }, `${kind} failed`);
-      await updateConnection(deps, connectionId, { status: "UNHEALTHY", lastError: message }).catch(() => {});
+      deps.logger.warn({ connectionId, err: error }, "sync failed");
+      await recordFailure(deps, connectionId, error).catch((failure) =>
+        deps.logger.error({ connectionId, err: failure }, "could not record the sync failure"),
+      );
     } finally {
       await leases.release(connectionId).catch(() => {});
     }
   }
 
-  function launch(connectionId: string, kind: "backfill" | "reconcile", fresh = false) {
+  function launch(connectionId: string, fresh = false) {
     if (running.has(connectionId) || stopped) return;
-    const job = run(connectionId, kind, fresh).finally(() => running.delete(connectionId));
+    const job = run(connectionId, fresh).finally(() => running.delete(connectionId));
     running.set(connectionId, job);
   }
 
   async function tick() {
-    const now = deps.clock.now().getTime();
-    const due = new Date(now - deps.config.syncIntervalSeconds * 1000);
-    const candidates = await deps.db.prisma.stripeConnection.findMany({
+    const now = deps.clock.now();
+    const due = await deps.db.prisma.stripeConnection.findMany({
       where: {
-        status: { in: ["READY", "UNHEALTHY", "SYNCING"] },
-        OR: [{ syncLeaseUntil: null }, { syncLeaseUntil: { lt: new Date(now) } }],
+        status: { in: [...SYNCABLE] },
+        AND: [
+          { OR: [{ nextSyncAt: null }, { nextSyncAt: { lte: now } }] },
+          { OR: [{ syncLeaseUntil: null }, { syncLeaseUntil: { lt: now } }] },
+        ],
       },
-      select: { id: true, status: true, lastSyncedAt: true, updatedAt: true },
+      select: { id: true },
+      orderBy: { nextSyncAt: { sort: "asc", nulls: "first" } },
     });
-    for (const connection of candidates) {
-      if (connection.status === "READY") {
-        if (!connection.lastSyncedAt || connection.lastSyncedAt < due) launch(connection.id, "reconcile");
-        continue;
-      }
-      // UNHEALTHY (or SYNCING left behind by a stopped instance): resume the backfill, with backoff.
-      const backoff = Math.min(
-        deps.config.syncIntervalSeconds * 1000,
-        RETRY_BASE_MS * 2 ** (failures.get(connection.id) ?? 0),
-      );
-      if (connection.status === "SYNCING" || connection.updatedAt.getTime() < now - backoff)
-        launch(connection.id, "backfill");
-    }
+    for (const { id } of due) launch(id);
   }
 
   return {
-    start: (connectionId, options = {}) => launch(connectionId, "backfill", options.fresh ?? false),
+    start: (connectionId, options = {}) => launch(connectionId, options.fresh ?? false),
     tick,
     startWorkers() {
       if (timer) return;
@@ -119,4 +113,79 @@ export function createSyncScheduler(deps: Deps): SyncScheduler {
       while (running.size > 0) await Promise.all(running.values());
     },
   };
+}
+
+/**
+ * One run: the backfill (resuming; nothing left to do once every list is stored), then the events
+ * poller. A poll position past Stripe's 30 days of events cannot be trusted to catch up: every object
+ * is listed again first, and the `relist` sync state says so.
+ */
+async function syncConnection(deps: Deps, connection: StripeConnection, heartbeat: () => Promise<void>) {
+  if (pollPositionExpired(deps, connection.eventsPolledUntil)) {
+    deps.logger.warn(
+      { connectionId: connection.id, polledUntil: connection.eventsPolledUntil },
+      "events poller is past Stripe's 30-day event retention: re-listing every object",
+    );
+    await resetSyncStates(deps, connection.id, [EVENTS_STATE, RELIST_STATE]);
+    await writeSyncState(deps, connection.id, RELIST_STATE, { status: "running", error: null });
+    // Events from now on are the poller's again; what came before is in what the lists return.
+    await deps.db.prisma.stripeConnection.update({
+      where: { id: connection.id },
+      data: { eventsPolledUntil: deps.clock.now() },
+    });
+  }
+  await backfillConnection(deps, await reread(deps, connection.id), heartbeat);
+  await pollEvents(deps, await reread(deps, connection.id));
+  await fetchBalance(deps, connection).catch((error) => {
+    // Without balance_read the rest of the connection still syncs (the backfill marked it forbidden).
+    if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
+  });
+  const relist = await readSyncState(deps, connection.id, RELIST_STATE);
+  if (relist?.status === "running") {
+    await writeSyncState(deps, connection.id, RELIST_STATE, {
+      status: "done",
+      lastSyncedAt: deps.clock.now(),
+      objectsSynced: { increment: 1 },
+    });
+  }
+}
+
+const reread = (deps: Deps, connectionId: string) =>
+  deps.db.prisma.stripeConnection.findUniqueOrThrow({ where: { id: connectionId } });
+
+/** READY again, the failure count cleared, the next poll one interval away. */
+async function recordSuccess(deps: Deps, connectionId: string) {
+  const now = deps.clock.now();
+  // Only a connection still being synced: a deauthorization that arrived meanwhile stands.
+  const { count } = await deps.db.prisma.stripeConnection.updateMany({
+    where: { id: connectionId, status: { in: [...SYNCABLE] } },
+    data: {
+      status: "READY",
+      lastError: null,
+      lastErrorCode: null,
+      syncFailures: 0,
+      lastSyncedAt: now,
+      nextSyncAt: new Date(now.getTime() + deps.config.syncIntervalSeconds * 1000),
+    },
+  });
+  if (count > 0) publishConnection(deps, (await reread(deps, connectionId)) as StripeConnection);
+}
+
+async function recordFailure(deps: Deps, connectionId: string, error: unknown) {
+  const now = deps.clock.now();
+  const current = await reread(deps, connectionId);
+  const failures = current.syncFailures + 1;
+  const problem = describeSyncProblem(error);
+  const { count } = await deps.db.prisma.stripeConnection.updateMany({
+    where: { id: connectionId, status: { in: [...SYNCABLE] } },
+    data: {
+      status: "UNHEALTHY",
+      lastError: problem.message,
+      lastErrorCode: problem.code,
+      syncFailures: failures,
+      lastFailureAt: now,
+      nextSyncAt: new Date(now.getTime() + retryDelayMs(failures)),
+    },
+  });
+  if (count > 0) publishConnection(deps, current);
 }

@@ -18,9 +18,10 @@ export function writeSyncState(
     error?: string | null;
     lastSyncedAt?: Date;
     objectsSynced?: { increment: number } | number;
+    objectsSkipped?: { increment: number };
   },
 ) {
-  const { objectsSynced, ...rest } = data;
+  const { objectsSynced, objectsSkipped, ...rest } = data;
   return deps.db.prisma.stripeSyncState.upsert({
     where: { connectionId_resource: { connectionId, resource } },
     create: {
@@ -29,12 +30,17 @@ export function writeSyncState(
       status: rest.status ?? "pending",
       ...rest,
       objectsSynced: typeof objectsSynced === "number" ? objectsSynced : (objectsSynced?.increment ?? 0),
+      objectsSkipped: objectsSkipped?.increment ?? 0,
     },
-    update: { ...rest, ...(objectsSynced !== undefined ? { objectsSynced } : {}) },
+    update: {
+      ...rest,
+      ...(objectsSynced !== undefined ? { objectsSynced } : {}),
+      ...(objectsSkipped?.increment ? { objectsSkipped } : {}),
+    },
   });
 }
 
-/** A full resync starts every resource over. */
-export function resetSyncStates(deps: Deps, connectionId: string) {
-  return deps.db.prisma.stripeSyncState.deleteMany({ where: { connectionId } });
+/** A full resync starts every resource over; `keep` names states that survive it. */
+export function resetSyncStates(deps: Deps, connectionId: string, keep: string[] = []) {
+  return deps.db.prisma.stripeSyncState.deleteMany({ where: { connectionId, resource: { notIn: keep } } });
 }

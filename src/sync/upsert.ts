@@ -1,35 +1,74 @@
-import type { PrismaClient } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
 import { type ResourceSpec, rowId, type StripeObject, unixToDate } from "../stripe/resources.ts";
+
+/** What upserts need of a Prisma client or of an interactive transaction. */
+export type SqlRunner = {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+};
 
 export type VersionedObject = {
   object: StripeObject;
   /**
-   * When this state of the object was true: an event's `created`, or the time a read from Stripe started.
-   * A row is only overwritten by a strictly newer version, so replays and late deliveries change nothing.
+   * When this state of the object was true: an event's `created`, or the second a read from Stripe
+   * started (see readVersion). Ordinary writes only replace a strictly older version, so replays and
+   * late deliveries change nothing; a version equal to the stored one is a tie the caller settles.
    */
   versionAt: Date;
   /** Columns Stripe keeps off the object, e.g. the payout of a balance transaction. */
   extra?: Record<string, unknown>;
 };
 
+export type UpsertOptions = {
+  /**
+   * "newer" (default) replaces only strictly older rows; "not-older" also replaces a row of the same
+   * version: for an object just read from Stripe to settle a tie.
+   */
+  replace?: "newer" | "not-older";
+  log?: Pick<Logger, "warn">;
+};
+
+export type UpsertResult = {
+  /** Stripe ids written; the others were already as new or newer. */
+  written: Set<string>;
+  /** Distinct objects offered (a page may list one twice), and those that could not be read. */
+  objects: number;
+  /** Objects that could not be read (no usable id, fields the columns cannot take): logged, not stored. */
+  skipped: number;
+};
+
+/**
+ * The version of an object read from Stripe at `readAt`. Events carry whole seconds, and an event of the
+ * same second as the read may or may not be in what was read: the read counts as that second, so such
+ * an event is a tie (settled by reading again), never silently older.
+ */
+export function readVersion(readAt: Date): Date {
+  return new Date(Math.floor(readAt.getTime() / 1000) * 1000);
+}
+
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Table name of a Prisma model delegate name ("stripePayout" → "StripePayout"). */
-const tableOf = (resource: ResourceSpec) => resource.model[0]!.toUpperCase() + resource.model.slice(1);
+export const tableOf = (resource: ResourceSpec) => resource.model[0]!.toUpperCase() + resource.model.slice(1);
 
-/**
- * Writes objects of one resource in one statement: insert, or update where the stored version is older.
- * Returns the Stripe ids that were written; the others were already as new or newer.
- */
-export async function upsertObjects(
-  prisma: PrismaClient,
+type Row = Record<string, unknown>;
+
+function toRow(
   resource: ResourceSpec,
   connection: { id: string; livemode: boolean | null },
-  items: VersionedObject[],
+  { object, versionAt, extra }: VersionedObject,
   syncedAt: Date,
-): Promise<Set<string>> {
-  if (items.length === 0) return new Set();
-  const rows = items.map(({ object, versionAt, extra }) => ({
+): Row | null {
+  if (typeof object?.id !== "string" || object.id.length === 0 || object.id.length > 255) return null;
+  const columns = resource.columns(object);
+  for (const value of Object.values(columns)) {
+    // Amounts past 2^53 − 1 were already rounded by JSON.parse: storing them would store a wrong number.
+    if (
+      typeof value === "bigint" &&
+      (value > BigInt(Number.MAX_SAFE_INTEGER) || -value > BigInt(Number.MAX_SAFE_INTEGER))
+    )
+      return null;
+  }
+  return {
     id: rowId(connection.id, object.id),
     connectionId: connection.id,
     stripeId: object.id,
@@ -39,14 +78,52 @@ export async function upsertObjects(
     lastEventAt: versionAt,
     syncedAt,
     updatedAt: syncedAt,
-    ...resource.columns(object),
+    ...columns,
     ...extra,
-  }));
-  const columns = Object.keys(rows[0]!);
+  };
+}
+
+/**
+ * Writes objects of one resource in one statement: insert, or update where the stored version is older.
+ * A page may hold the same object twice (Stripe's lists shift while they are read): the newest copy wins.
+ */
+export async function upsertObjects(
+  sql: SqlRunner,
+  resource: ResourceSpec,
+  connection: { id: string; livemode: boolean | null },
+  items: VersionedObject[],
+  syncedAt: Date,
+  options: UpsertOptions = {},
+): Promise<UpsertResult> {
+  const byId = new Map<string, Row>();
+  let skipped = 0;
+  for (const item of items) {
+    let row: Row | null;
+    try {
+      row = toRow(resource, connection, item, syncedAt);
+    } catch {
+      row = null;
+    }
+    if (!row) {
+      skipped += 1;
+      options.log?.warn(
+        { connectionId: connection.id, resource: resource.key, stripeId: String(item.object?.id ?? "") },
+        "skipped a Stripe object the gateway cannot read",
+      );
+      continue;
+    }
+    const previous = byId.get(row.stripeId as string);
+    if (!previous || (previous.lastEventAt as Date) <= (row.lastEventAt as Date))
+      byId.set(row.stripeId as string, row);
+  }
+  const rows = [...byId.values()];
+  if (rows.length === 0) return { written: new Set(), objects: 0, skipped };
+  // Every row has the same columns except `extra`: take their union, missing ones as NULL.
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const params: unknown[] = [];
   const values = rows.map((row) => {
     const placeholders = columns.map((column) => {
-      params.push((row as Record<string, unknown>)[column]);
+      params.push(row[column] ?? null);
       return column === "raw" ? `$${params.length}::jsonb` : `$${params.length}`;
     });
     return `(${placeholders.join(", ")})`;
@@ -54,12 +131,35 @@ export async function upsertObjects(
   const table = quote(tableOf(resource));
   const updates = columns
     .filter((column) => column !== "id")
-    .map((column) => `${quote(column)} = EXCLUDED.${quote(column)}`);
-  const sql =
+    // A deletion is final at Stripe: no later copy of the object undoes it.
+    .map((column) =>
+      column === "deleted"
+        ? `"deleted" = ${table}."deleted" OR EXCLUDED."deleted"`
+        : `${quote(column)} = EXCLUDED.${quote(column)}`,
+    );
+  const compare = options.replace === "not-older" ? "<=" : "<";
+  const statement =
     `INSERT INTO ${table} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")} ` +
     `ON CONFLICT ("id") DO UPDATE SET ${updates.join(", ")} ` +
-    `WHERE ${table}."lastEventAt" IS NULL OR ${table}."lastEventAt" < EXCLUDED."lastEventAt" ` +
+    `WHERE ${table}."lastEventAt" IS NULL OR ${table}."lastEventAt" ${compare} EXCLUDED."lastEventAt" ` +
     `RETURNING "stripeId"`;
-  const written = await prisma.$queryRawUnsafe<{ stripeId: string }[]>(sql, ...params);
-  return new Set(written.map((row) => row.stripeId));
+  const written = await sql.$queryRawUnsafe<{ stripeId: string }[]>(statement, ...params);
+  return { written: new Set(written.map((row) => row.stripeId)), objects: rows.length, skipped };
+}
+
+/** Marks one object deleted whatever its stored version (a deletion is final). True when it changed. */
+export async function markObjectDeleted(
+  sql: SqlRunner,
+  resource: ResourceSpec,
+  connectionId: string,
+  stripeId: string,
+  at: Date,
+): Promise<boolean> {
+  const table = quote(tableOf(resource));
+  const changed = await sql.$queryRawUnsafe<unknown[]>(
+    `UPDATE ${table} SET "deleted" = true, "updatedAt" = $2 WHERE "id" = $1 AND "deleted" = false RETURNING "id"`,
+    rowId(connectionId, stripeId),
+    at,
+  );
+  return changed.length > 0;
 }

@@ -86,10 +86,18 @@ export type ConnectWorld = {
 /** The gateway (in-process) and the emulator (real port) sharing one movable clock. */
 export async function startConnectWorld(
   target: DatabaseTarget,
-  options: Pick<EmulatorOptions, "size" | "accounts" | "rateLimits" | "seed"> & { retryBaseMs?: number } = {},
+  options: Pick<EmulatorOptions, "size" | "accounts" | "rateLimits" | "seed"> & {
+    retryBaseMs?: number;
+    /** Sees every SQL statement before it runs; throwing fails it (a crash between two statements). */
+    beforeStatement?: (sql: string) => void;
+    /** Where both clocks start (default: now). */
+    clockStart?: number;
+    /** Puts a stand-in between the gateway and the emulator's API: returns the URL the gateway calls. */
+    apiUrl?: (emulatorUrl: string) => Promise<string>;
+  } = {},
 ): Promise<ConnectWorld> {
-  const { retryBaseMs, ...emulatorOptions } = options;
-  const clock = createClock();
+  const { retryBaseMs, beforeStatement, clockStart, apiUrl, ...emulatorOptions } = options;
+  const clock = createClock({ start: clockStart });
   const emulator = await startEmulator({
     clock,
     accounts: 3,
@@ -106,8 +114,12 @@ export async function startConnectWorld(
   };
   const gateway = await startTestGateway(
     target,
-    { STRIPE_API_URL: emulator.url, STRIPE_CONNECT_URL: emulator.url, STRIPE_MARKETPLACE_URL: emulator.url },
-    { clock: { now: () => new Date(clock.now()) }, fetch: spyingFetch, retryBaseMs },
+    {
+      STRIPE_API_URL: apiUrl ? await apiUrl(emulator.url) : emulator.url,
+      STRIPE_CONNECT_URL: emulator.url,
+      STRIPE_MARKETPLACE_URL: emulator.url,
+    },
+    { clock: { now: () => new Date(clock.now()) }, fetch: spyingFetch, retryBaseMs, beforeStatement },
   );
   return {
     emulator,

@@ -17,6 +17,7 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
   let org: { apiKey: string; rawId: string };
   let connection: { id: string; rowId: string; account: string };
   let payoutTemplate: Record<string, unknown> & { id: string };
+  let statementFault: ((sql: string) => void) | null = null;
 
   const prisma = () => world.gateway.deps.db.prisma;
   const now = () => world.clock.seconds();
@@ -50,7 +51,11 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
   const storedEvents = () => prisma().stripeEvent.count({ where: { orgId: org.rawId } });
 
   beforeAll(async () => {
-    world = await startConnectWorld(target, { accounts: 3, seed: "webhooks" });
+    world = await startConnectWorld(target, {
+      accounts: 3,
+      seed: "webhooks",
+      beforeStatement: (sql) => statementFault?.(sql),
+    });
     org = await world.createOrg("Webhooks");
     const keys = world.emulator.emulator.platforms[0]!.keys.test;
     await world.gateway.gql(
@@ -92,28 +97,31 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
     expect(await prisma().stripeEvent.count({ where: { stripeId: event.id } })).toBe(1);
   });
 
-  it("applies on redelivery an event that was stored but never applied (the database failed in between)", async () => {
+  it("stores, applies and marks an event in one transaction: a failure at any statement leaves nothing, and the redelivery applies it", async () => {
     const event = payoutEvent("po_half_done", "in_transit", now());
-    // What a crash between storing and applying leaves behind: the event row, no object, no appliedAt.
-    await prisma().stripeEvent.create({
-      data: {
-        id: `${org.rawId}:${event.id}`,
-        orgId: org.rawId,
-        connectionId: connection.rowId,
-        stripeId: event.id,
-        type: event.type,
-        account: connection.account,
-        livemode: false,
-        created: new Date(event.created * 1000),
-        source: "webhook",
-        raw: event as never,
-        receivedAt: world.gateway.deps.clock.now(),
-      },
-    });
     const body = JSON.stringify(event);
-    // Moments later it may still be in progress on another instance: a duplicate.
-    expect((await post(body)).json.outcome).toBe("duplicate");
-    world.clock.advance(61_000);
+    // Count the statements one delivery takes, then fail each of them in turn (the process dying there).
+    let seen = 0;
+    statementFault = () => void seen++;
+    const probe = payoutEvent("po_half_done_probe", "in_transit", now());
+    expect((await post(JSON.stringify(probe))).json.outcome).toBe("applied");
+    statementFault = null;
+    expect(seen).toBeGreaterThan(1);
+    for (let failAt = 1; failAt <= seen; failAt++) {
+      let count = 0;
+      statementFault = (sql) => {
+        if (++count === failAt)
+          throw new Error(`connection lost at statement ${failAt}: ${sql.slice(0, 40)}`);
+      };
+      expect((await post(body)).status, `failing statement ${failAt}`).toBe(503);
+      statementFault = null;
+      expect(await prisma().stripeEvent.count({ where: { stripeId: event.id } }), `statement ${failAt}`).toBe(
+        0,
+      );
+      expect(
+        await prisma().stripePayout.count({ where: { id: rowId(connection.rowId, "po_half_done") } }),
+      ).toBe(0);
+    }
     expect((await post(body)).json.outcome).toBe("applied");
     const row = await prisma().stripePayout.findUniqueOrThrow({
       where: { id: rowId(connection.rowId, "po_half_done") },

@@ -1,4 +1,5 @@
 import { builder } from "../builder.ts";
+import { toSafeInt } from "../stripe-objects.ts";
 
 builder.prismaObject("StripeAccount", {
   fields: (t) => ({
@@ -16,7 +17,10 @@ builder.prismaObject("StripeAccount", {
 type Amount = { amount: number; currency: string };
 
 const StripeBalanceAmount = builder.objectRef<Amount>("StripeBalanceAmount").implement({
-  fields: (t) => ({ amount: t.exposeInt("amount"), currency: t.exposeString("currency") }),
+  fields: (t) => ({
+    amount: t.field({ type: "SafeInt", resolve: (a) => toSafeInt(a.amount) }),
+    currency: t.exposeString("currency"),
+  }),
 });
 
 /** One of the balance's per-currency arrays; absent arrays (older API versions) read as empty. */
@@ -47,9 +51,15 @@ builder.prismaObject("StripeBalance", {
 
 builder.prismaObject("StripeSyncState", {
   fields: (t) => ({
-    resource: t.exposeString("resource"),
+    resource: t.exposeString("resource", {
+      description:
+        "a resource of the registry, `account`, `payout_transactions`, `events` (the poller) or `relist`",
+    }),
     status: t.exposeString("status", { description: "pending, running, done, failed or forbidden" }),
     objectsSynced: t.exposeInt("objectsSynced"),
+    objectsSkipped: t.exposeInt("objectsSkipped", {
+      description: "objects Stripe listed that the gateway could not read (logged with their ids)",
+    }),
     lastSyncedAt: t.expose("lastSyncedAt", { type: "DateTime", nullable: true }),
     error: t.exposeString("error", { nullable: true }),
   }),

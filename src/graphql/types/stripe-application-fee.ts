@@ -1,8 +1,8 @@
-import { addConnectionList, connectionTypeOf, syncedNode, toInt } from "../stripe-objects.ts";
+import { addConnectionList, connectionTypeOf, syncedNode, toSafeInt } from "../stripe-objects.ts";
 
 export const StripeApplicationFeeRef = syncedNode("StripeApplicationFee", (t) => ({
-  amount: t.int({ resolve: (o) => toInt(o.amount) }),
-  amountRefunded: t.int({ resolve: (o) => toInt(o.amountRefunded) }),
+  amount: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amount) }),
+  amountRefunded: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amountRefunded) }),
   currency: t.exposeString("currency"),
   chargeId: t.exposeString("chargeId", { nullable: true }),
 }));

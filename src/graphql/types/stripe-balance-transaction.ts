@@ -1,9 +1,9 @@
-import { addConnectionList, connectionTypeOf, syncedNode, toInt } from "../stripe-objects.ts";
+import { addConnectionList, connectionTypeOf, syncedNode, toSafeInt } from "../stripe-objects.ts";
 
 export const StripeBalanceTransactionRef = syncedNode("StripeBalanceTransaction", (t) => ({
-  amount: t.int({ resolve: (o) => toInt(o.amount) }),
-  fee: t.int({ resolve: (o) => toInt(o.fee) }),
-  net: t.int({ resolve: (o) => toInt(o.net) }),
+  amount: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amount) }),
+  fee: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.fee) }),
+  net: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.net) }),
   currency: t.exposeString("currency"),
   type: t.exposeString("type"),
   reportingCategory: t.exposeString("reportingCategory", { nullable: true }),

@@ -5,15 +5,15 @@ import {
   connectionGlobalId,
   connectionTypeOf,
   syncedNode,
-  toInt,
+  toSafeInt,
 } from "../stripe-objects.ts";
 import { StripeRefundConnection, StripeRefundRef } from "./stripe-refund.ts";
 
 export const StripeChargeRef = syncedNode("StripeCharge", (t) => ({
   connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
-  amount: t.int({ resolve: (o) => toInt(o.amount) }),
-  amountCaptured: t.int({ resolve: (o) => toInt(o.amountCaptured) }),
-  amountRefunded: t.int({ resolve: (o) => toInt(o.amountRefunded) }),
+  amount: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amount) }),
+  amountCaptured: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amountCaptured) }),
+  amountRefunded: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amountRefunded) }),
   currency: t.exposeString("currency"),
   status: t.exposeString("status"),
   paid: t.exposeBoolean("paid"),

@@ -34,7 +34,19 @@ export const StripeConnectionRef = builder.prismaNode("StripeConnection", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     connectedAt: t.expose("connectedAt", { type: "DateTime", nullable: true }),
     lastSyncedAt: t.expose("lastSyncedAt", { type: "DateTime", nullable: true }),
-    lastError: t.exposeString("lastError", { nullable: true }),
+    lastError: t.exposeString("lastError", {
+      nullable: true,
+      description: "Why the last sync or authorization failed, for people; null once it succeeds",
+    }),
+    lastErrorCode: t.exposeString("lastErrorCode", {
+      nullable: true,
+      description: "lastError as a code: STRIPE_UNAVAILABLE, STRIPE_RATE_LIMITED, NEEDS_REAUTH, INTERNAL, …",
+    }),
+    nextSyncAt: t.expose("nextSyncAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the next backfill, poll or retry is due",
+    }),
     disconnectedAt: t.expose("disconnectedAt", { type: "DateTime", nullable: true }),
   }),
 });

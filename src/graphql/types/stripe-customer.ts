@@ -11,5 +11,8 @@ addConnectionList({
   model: "StripeCustomer",
   connectionType: connectionTypeOf("StripeCustomer", StripeCustomerRef),
   prefixes: ["cus_"],
-  filters: [{ arg: "created", kind: "range", column: "created" }],
+  filters: [
+    { arg: "created", kind: "range", column: "created" },
+    { arg: "deleted", kind: "flag", column: "deleted" },
+  ],
 });

@@ -3,12 +3,12 @@ import {
   connectionGlobalId,
   connectionTypeOf,
   syncedNode,
-  toInt,
+  toSafeInt,
 } from "../stripe-objects.ts";
 
 export const StripeDisputeRef = syncedNode("StripeDispute", (t) => ({
   connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
-  amount: t.int({ resolve: (o) => toInt(o.amount) }),
+  amount: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amount) }),
   currency: t.exposeString("currency"),
   status: t.exposeString("status"),
   reason: t.exposeString("reason"),

@@ -1,14 +1,14 @@
-import { addConnectionList, connectionTypeOf, syncedNode, toInt } from "../stripe-objects.ts";
+import { addConnectionList, connectionTypeOf, syncedNode, toSafeInt } from "../stripe-objects.ts";
 
 export const StripeIssuingAuthorizationRef = syncedNode("StripeIssuingAuthorization", (t) => ({
-  amount: t.int({ resolve: (o) => toInt(o.amount) }),
+  amount: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amount) }),
   currency: t.exposeString("currency"),
   status: t.exposeString("status"),
   approved: t.exposeBoolean("approved"),
 }));
 
 export const StripeIssuingTransactionRef = syncedNode("StripeIssuingTransaction", (t) => ({
-  amount: t.int({ resolve: (o) => toInt(o.amount) }),
+  amount: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amount) }),
   currency: t.exposeString("currency"),
   type: t.exposeString("type"),
 }));

@@ -5,7 +5,7 @@ import {
   connectionGlobalId,
   connectionTypeOf,
   syncedNode,
-  toInt,
+  toSafeInt,
 } from "../stripe-objects.ts";
 import {
   StripeBalanceTransactionConnection,
@@ -14,7 +14,7 @@ import {
 
 export const StripePayoutRef = syncedNode("StripePayout", (t) => ({
   connectionId: t.id({ resolve: (o) => connectionGlobalId(o.connectionId) }),
-  amount: t.int({ resolve: (o) => toInt(o.amount) }),
+  amount: t.field({ type: "SafeInt", resolve: (o) => toSafeInt(o.amount) }),
   currency: t.exposeString("currency"),
   status: t.exposeString("status"),
   arrivalDate: t.expose("arrivalDate", { type: "DateTime" }),

@@ -1,0 +1,98 @@
+import type { Deps } from "../deps.ts";
+import type { StripeConnection } from "../generated/prisma/client.ts";
+import type { StripeList } from "../stripe/api.ts";
+import { applyStripeEvent, type StripeEventPayload } from "./apply-event.ts";
+import { writeSyncState } from "./sync-state.ts";
+
+export const EVENTS_STATE = "events";
+
+/**
+ * How far before its position the poller reads again. Stripe's list can show an event a little after
+ * a newer one, and Stripe's clock is not ours; events already stored are skipped by id.
+ */
+export const POLL_OVERLAP_MS = 5 * 60 * 1000;
+
+/**
+ * /v1/events keeps 30 days. A position older than this (a connection that was UNHEALTHY or NEEDS_REAUTH
+ * for weeks, a gateway that was down) may have lost events for good: the objects are listed again instead.
+ */
+export const EVENTS_SAFE_AGE_MS = 25 * 24 * 60 * 60 * 1000;
+
+type Connection = Pick<
+  StripeConnection,
+  "id" | "orgId" | "livemode" | "stripeAccountId" | "eventsPolledUntil"
+>;
+
+/** True when the poller can no longer trust /v1/events to hold everything since its position. */
+export function pollPositionExpired(deps: Pick<Deps, "clock">, position: Date | null): boolean {
+  return position !== null && position.getTime() < deps.clock.now().getTime() - EVENTS_SAFE_AGE_MS;
+}
+
+/**
+ * Reads every event Stripe lists since a little before the poll position and applies those not yet
+ * stored, oldest first, through the same applyStripeEvent as webhooks. The position is the poller's
+ * alone — webhooks never move it, so an event they missed is never skipped — and it only moves, after
+ * everything listed is applied, to when the listing began.
+ */
+export async function pollEvents(deps: Deps, connection: Connection): Promise<number> {
+  const listedAt = deps.clock.now();
+  const position = connection.eventsPolledUntil ?? listedAt;
+  const since = Math.floor((position.getTime() - POLL_OVERLAP_MS) / 1000);
+  const events = await listEventsSince(deps, connection, since);
+  const known = await storedEventIds(
+    deps,
+    connection.orgId,
+    events.map((event) => event.id),
+  );
+  let applied = 0;
+  for (const event of oldestFirst(events)) {
+    if (known.has(event.id)) continue;
+    known.add(event.id);
+    const result = await applyStripeEvent(deps, connection, event, "poll");
+    if (result.outcome === "applied") applied++;
+    await result.followUp?.();
+  }
+  await deps.db.prisma.stripeConnection.updateMany({
+    where: { id: connection.id, OR: [{ eventsPolledUntil: null }, { eventsPolledUntil: { lt: listedAt } }] },
+    data: { eventsPolledUntil: listedAt },
+  });
+  await writeSyncState(deps, connection.id, EVENTS_STATE, {
+    status: "done",
+    lastSyncedAt: deps.clock.now(),
+    objectsSynced: { increment: applied },
+    error: null,
+  });
+  return applied;
+}
+
+async function listEventsSince(deps: Deps, connection: Connection, since: number) {
+  const events: StripeEventPayload[] = [];
+  let startingAfter: string | undefined;
+  for (;;) {
+    const page = await deps.stripeApi.get<StripeList>(connection, "/v1/events", {
+      created: { gte: since },
+      limit: 100,
+      starting_after: startingAfter,
+    });
+    events.push(...(page.data as unknown as StripeEventPayload[]));
+    if (!page.has_more || page.data.length === 0) return events;
+    startingAfter = page.data.at(-1)!.id;
+  }
+}
+
+/** Stripe lists newest first; within one second its order is the only order there is. */
+function oldestFirst(events: StripeEventPayload[]): StripeEventPayload[] {
+  return events
+    .map((event, index) => ({ event, index }))
+    .sort((a, b) => a.event.created - b.event.created || b.index - a.index)
+    .map(({ event }) => event);
+}
+
+async function storedEventIds(deps: Deps, orgId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await deps.db.prisma.stripeEvent.findMany({
+    where: { orgId, stripeId: { in: ids } },
+    select: { stripeId: true },
+  });
+  return new Set(rows.map((row) => row.stripeId));
+}
