@@ -224,4 +224,9 @@ export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorC
     const input = await body(c, schemas.disputeClose);
     return c.json(control.closeDispute(c.req.param("id"), input.status));
   });
+  app.post("/_emulator/disputes/:id/evidence", (c) =>
+    c.json(control.submitDisputeEvidence(c.req.param("id"))),
+  );
+  app.delete("/_emulator/customers/:id", (c) => c.json(control.deleteCustomer(c.req.param("id"))));
+  app.delete("/_emulator/subscriptions/:id", (c) => c.json(control.cancelSubscription(c.req.param("id"))));
 }

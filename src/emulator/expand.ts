@@ -33,6 +33,9 @@ export function expandObject(
   paths: readonly string[][],
   now: number,
 ): StripeObject {
+  // A deleted object is only its stub (the store keeps `created` to stay ordered).
+  if (record.object.deleted === true)
+    return { id: record.object.id, object: record.object.object, deleted: true } as unknown as StripeObject;
   const object = spec.present ? spec.present(record, Math.floor(now / 1000)) : record.object;
   if (paths.length === 0) return object;
   const result: StripeObject = { ...object };

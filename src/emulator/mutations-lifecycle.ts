@@ -11,7 +11,7 @@ export function deleteCustomer(state: EmulatorState, customerId: string) {
   const { accountId, mode, record } = locateObject(state, "customer", customerId);
   if (record.object.deleted === true) throw errors.resourceMissing("customer", customerId);
   recordEvent(state, { accountId, mode, type: "customer.deleted", object: record.object });
-  // The stub keeps `created` only so the emulator's store stays ordered; lists skip deleted objects.
+  // The stored stub keeps `created` so the store stays ordered; it is served without it (expand.ts).
   record.object = { id: customerId, object: "customer", deleted: true, created: record.object.created };
   return { id: customerId, object: "customer", deleted: true };
 }

@@ -39,7 +39,9 @@ export const ACCOUNT_EVENT_TYPES = [
 
 type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "stripeAccountId">;
 type Publish = (deps: Pick<Deps, "pubsub">) => void;
-type Applied = { outcome: "applied" | "ignored"; tie: ResourceSpec | null; publish: Publish[] };
+/** The object a tie is about: one of the registry's, or the connected account itself. */
+type Tie = ResourceSpec | "account";
+type Applied = { outcome: "applied" | "ignored"; tie: Tie | null; publish: Publish[] };
 
 /** Applying an event is a few short statements; waiting for the database's one writer may take longer. */
 const TRANSACTION = { maxWait: 20_000, timeout: 20_000 } as const;
@@ -101,7 +103,8 @@ export async function applyStripeEvent(
     outcome: applied.outcome,
     followUp: async () => {
       // Two versions of the same second cannot be ordered: the object as Stripe has it now settles it.
-      if (tie) await refetchObject(deps, tie, connection, stripeId);
+      if (tie === "account") await refetchAccount(deps, connection);
+      else if (tie) await refetchObject(deps, tie, connection, stripeId);
       for (const { resource, id } of related) await refetchObject(deps, resource, connection, id);
       if (reconcile) await syncPayoutTransactions(deps, connection, stripeId);
     },
@@ -149,9 +152,14 @@ async function applyObject(
     };
   }
   switch (event.type) {
-    case "account.updated":
-      await storeAccount(tx, connection, object, versionAt, now);
-      return { outcome: "applied", tie: null, publish: [] };
+    case "account.updated": {
+      const written = await storeAccount(tx, connection, object, versionAt, now);
+      const stored = written
+        ? null
+        : await tx.stripeAccount.findUnique({ where: { connectionId: connection.id } });
+      const tie = stored?.lastEventAt?.getTime() === versionAt.getTime();
+      return { outcome: "applied", tie: tie ? "account" : null, publish: [] };
+    }
     case "balance.available":
       await storeBalance(tx, connection, object, versionAt, now);
       return { outcome: "applied", tie: null, publish: [] };
@@ -191,6 +199,12 @@ async function storedVersionEquals(
     select: { lastEventAt: true },
   });
   return row?.lastEventAt?.getTime() === versionAt.getTime();
+}
+
+async function refetchAccount(deps: Deps, connection: Connection) {
+  const readAt = readVersion(deps.clock.now());
+  const account = await deps.stripeApi.get(connection, "/v1/account");
+  await storeAccount(deps.db.prisma, connection, account, readAt, deps.clock.now(), "not-older");
 }
 
 async function refetchObject(deps: Deps, resource: ResourceSpec, connection: Connection, stripeId: string) {

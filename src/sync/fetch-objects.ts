@@ -19,6 +19,7 @@ export async function storeAccount(
   account: StripeObject,
   versionAt: Date,
   now: Date,
+  replace: "newer" | "not-older" = "newer",
 ): Promise<boolean> {
   const profile = (account.business_profile ?? {}) as Record<string, unknown>;
   const settings = (account.settings ?? {}) as { dashboard?: { display_name?: unknown } };
@@ -34,8 +35,9 @@ export async function storeAccount(
     lastEventAt: versionAt,
     syncedAt: now,
   };
+  const older = replace === "newer" ? { lt: versionAt } : { lte: versionAt };
   const updated = await db.stripeAccount.updateMany({
-    where: { connectionId: connection.id, OR: [{ lastEventAt: null }, { lastEventAt: { lt: versionAt } }] },
+    where: { connectionId: connection.id, OR: [{ lastEventAt: null }, { lastEventAt: older }] },
     data: columns,
   });
   if (updated.count > 0) return true;

@@ -52,6 +52,9 @@ export const tableOf = (resource: ResourceSpec) => resource.model[0]!.toUpperCas
 
 type Row = Record<string, unknown>;
 
+/** Columns that change with every write, whatever the object says. */
+const BOOKKEEPING = new Set(["id", "connectionId", "stripeId", "lastEventAt", "syncedAt", "updatedAt"]);
+
 function toRow(
   resource: ResourceSpec,
   connection: { id: string; livemode: boolean | null },
@@ -137,11 +140,17 @@ export async function upsertObjects(
         ? `"deleted" = ${table}."deleted" OR EXCLUDED."deleted"`
         : `${quote(column)} = EXCLUDED.${quote(column)}`,
     );
-  const compare = options.replace === "not-older" ? "<=" : "<";
+  const older = `${table}."lastEventAt" IS NULL OR ${table}."lastEventAt" < EXCLUDED."lastEventAt"`;
+  // The same version again replaces the row only where it says something new: no write, no publish.
+  const compared = columns.filter((column) => !BOOKKEEPING.has(column)).map(quote);
+  const sameButDifferent =
+    `${table}."lastEventAt" = EXCLUDED."lastEventAt" AND ` +
+    `ROW(${compared.map((c) => `${table}.${c}`).join(", ")}) IS DISTINCT FROM ` +
+    `ROW(${compared.map((c) => `EXCLUDED.${c}`).join(", ")})`;
   const statement =
     `INSERT INTO ${table} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")} ` +
     `ON CONFLICT ("id") DO UPDATE SET ${updates.join(", ")} ` +
-    `WHERE ${table}."lastEventAt" IS NULL OR ${table}."lastEventAt" ${compare} EXCLUDED."lastEventAt" ` +
+    `WHERE ${older}${options.replace === "not-older" ? ` OR (${sameButDifferent})` : ""} ` +
     `RETURNING "stripeId"`;
   const written = await sql.$queryRawUnsafe<{ stripeId: string }[]>(statement, ...params);
   return { written: new Set(written.map((row) => row.stripeId)), objects: rows.length, skipped };

@@ -80,6 +80,11 @@ export type ConnectWorld = {
   clock: EmulatorClock;
   oauthCalls: OAuthCall[];
   createOrg(name: string): Promise<{ id: string; apiKey: string; rawId: string }>;
+  /** An org with the emulator platform's test keys as its Stripe config (and a signing secret, if given). */
+  createConfiguredOrg(
+    name: string,
+    options?: { webhookSigningSecret?: string },
+  ): Promise<{ id: string; apiKey: string; rawId: string }>;
   close(): Promise<void>;
 };
 
@@ -121,16 +126,29 @@ export async function startConnectWorld(
     },
     { clock: { now: () => new Date(clock.now()) }, fetch: spyingFetch, retryBaseMs, beforeStatement },
   );
+  const createOrg = async (name: string) => {
+    const result = await gateway.gql(CreateOrgDoc, { name }, ADMIN_KEY);
+    const created = result.data?.createOrg;
+    if (!created || !("apiKey" in created)) throw new Error(JSON.stringify(result));
+    return { id: created.org.id, apiKey: created.apiKey, rawId: created.org.redirectUri.split("/")[5]! };
+  };
   return {
     emulator,
     gateway,
     clock,
     oauthCalls,
-    async createOrg(name) {
-      const result = await gateway.gql(CreateOrgDoc, { name }, ADMIN_KEY);
-      const created = result.data?.createOrg;
-      if (!created || !("apiKey" in created)) throw new Error(JSON.stringify(result));
-      return { id: created.org.id, apiKey: created.apiKey, rawId: created.org.redirectUri.split("/")[5]! };
+    createOrg,
+    async createConfiguredOrg(name, { webhookSigningSecret } = {}) {
+      const org = await createOrg(name);
+      const keys = emulator.emulator.platforms[0]!.keys.test;
+      const configured = await gateway.gql(
+        ConfigureStripe,
+        { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret } },
+        org.apiKey,
+      );
+      if (configured.data?.setStripeConfig.__typename !== "SetStripeConfigSuccess")
+        throw new Error(JSON.stringify(configured));
+      return org;
     },
     async close() {
       await gateway.close();

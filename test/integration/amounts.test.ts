@@ -2,7 +2,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowId } from "../../src/stripe/resources.ts";
 import { graphql } from "../graphql/gql.js";
-import { ConfigureStripe, type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
@@ -64,13 +64,7 @@ describe.each(databaseTargets)("amounts past 32 bits on $name", (target) => {
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { accounts: 1, seed: "amounts" });
-    org = await world.createOrg("Amounts");
-    const keys = world.emulator.emulator.platforms[0]!.keys.test;
-    await world.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
-      org.apiKey,
-    );
+    org = await world.createConfiguredOrg("Amounts", { webhookSigningSecret: WEBHOOK_SECRET });
     account = world.emulator.emulator.accountIds[0]!;
     // In Stripe before the account connects: the backfill reads them.
     const charge = control().createCharge(account, "test", { amount: IDR, currency: "idr" });

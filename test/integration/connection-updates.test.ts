@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "../graphql/gql.js";
 import {
-  ConfigureStripe,
   type ConnectWorld,
   followAuthorization,
   StartConnection,
@@ -22,13 +21,7 @@ describe.each(databaseTargets.slice(0, 1))("connectionUpdated on $name", (target
 
   beforeAll(async () => {
     world = await startConnectWorld(target);
-    org = await world.createOrg("Live status");
-    const keys = world.emulator.emulator.platforms[0]!.keys.test;
-    await world.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey } },
-      org.apiKey,
-    );
+    org = await world.createConfiguredOrg("Live status");
   });
   afterAll(() => world?.close());
 

@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ConfigureStripe,
-  ConnectionQuery,
-  type ConnectWorld,
-  connectAccount,
-  startConnectWorld,
-} from "../helpers/connect.ts";
+import { ConnectionQuery, type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
@@ -15,13 +9,7 @@ describe.each(databaseTargets)("the merchant uninstalling the app, on $name", (t
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { size: "tiny", accounts: 1 });
-    org = await world.createOrg("Uninstalled");
-    const keys = world.emulator.emulator.platforms[0]!.keys.test;
-    await world.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
-      org.apiKey,
-    );
+    org = await world.createConfiguredOrg("Uninstalled", { webhookSigningSecret: WEBHOOK_SECRET });
   }, 60_000);
   afterAll(() => world?.close());
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rowId } from "../../src/stripe/resources.ts";
 import { createSyncScheduler } from "../../src/sync/scheduler.ts";
 import { graphql } from "../graphql/gql.js";
-import { ConfigureStripe, type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import type { Json } from "../helpers/emulator.ts";
 import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
@@ -43,13 +43,7 @@ describe.each(databaseTargets)("synced data stays equal to Stripe's on $name", (
   async function setUp(options: Parameters<typeof startConnectWorld>[1] = {}) {
     const w = await startConnectWorld(target, { seed: "integrity", accounts: 1, size: "tiny", ...options });
     world = w;
-    const org = await w.createOrg("Integrity");
-    const keys = w.emulator.emulator.platforms[0]!.keys.test;
-    await w.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
-      org.apiKey,
-    );
+    const org = await w.createConfiguredOrg("Integrity", { webhookSigningSecret: WEBHOOK_SECRET });
     const accountId = w.emulator.emulator.accountIds[0]!;
     const connection = await connectAccount(w, org.apiKey, accountId);
     await w.gateway.deps.sync.idle();

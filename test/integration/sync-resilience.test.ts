@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PERMISSIONS } from "../../src/emulator/types.ts";
 import { createSyncScheduler } from "../../src/sync/scheduler.ts";
-import { ConfigureStripe, type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 
 describe.each(databaseTargets)("sync resilience on $name", (target) => {
@@ -13,13 +13,7 @@ describe.each(databaseTargets)("sync resilience on $name", (target) => {
 
   async function setUp(options: Parameters<typeof startConnectWorld>[1]) {
     world = await startConnectWorld(target, { seed: "resilience", accounts: 1, ...options });
-    const org = await world.createOrg("Resilience");
-    const keys = world.emulator.emulator.platforms[0]!.keys.test;
-    await world.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey } },
-      org.apiKey,
-    );
+    const org = await world.createConfiguredOrg("Resilience");
     return { world, org, accountId: world.emulator.emulator.accountIds[0]! };
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOURCES, rowId } from "../../src/stripe/resources.ts";
-import { ConfigureStripe, type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 
 type Row = { stripeId: string; raw: unknown; payoutId?: string | null };
@@ -32,13 +32,7 @@ describe.each(databaseTargets)("sync on $name", (target) => {
       accounts: 2,
       seed: "sync-test",
     });
-    org = await world.createOrg("Sync");
-    const keys = world.emulator.emulator.platforms[0]!.keys.test;
-    await world.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey } },
-      org.apiKey,
-    );
+    org = await world.createConfiguredOrg("Sync");
     for (const accountId of world.emulator.emulator.accountIds) {
       const { rowId: id } = await connectAccount(world, org.apiKey, accountId);
       connections.push({ rowId: id, accountId });

@@ -54,13 +54,7 @@ describe.skipIf(!postgres)("a webhook while PostgreSQL refuses connections", () 
 
   beforeAll(async () => {
     world = await startConnectWorld(postgres!, { accounts: 1, seed: "database-down" });
-    org = await world.createOrg("Database down");
-    const keys = world.emulator.emulator.platforms[0]!.keys.test;
-    await world.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
-      org.apiKey,
-    );
+    org = await world.createConfiguredOrg("Database down", { webhookSigningSecret: WEBHOOK_SECRET });
     const account = world.emulator.emulator.accountIds[0]!;
     connection = { rowId: (await connectAccount(world, org.apiKey, account)).rowId, account };
     await world.gateway.deps.sync.idle();

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_WEBHOOK_BYTES } from "../../src/http/stripe-webhook.ts";
 import { rowId } from "../../src/stripe/resources.ts";
 import {
-  ConfigureStripe,
   type ConnectWorld,
   connectAccount,
   DisconnectConnection,
@@ -56,13 +55,7 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
       seed: "webhooks",
       beforeStatement: (sql) => statementFault?.(sql),
     });
-    org = await world.createOrg("Webhooks");
-    const keys = world.emulator.emulator.platforms[0]!.keys.test;
-    await world.gateway.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
-      org.apiKey,
-    );
+    org = await world.createConfiguredOrg("Webhooks", { webhookSigningSecret: WEBHOOK_SECRET });
     const account = world.emulator.emulator.accountIds[0]!;
     const connected = await connectAccount(world, org.apiKey, account);
     connection = { ...connected, account };

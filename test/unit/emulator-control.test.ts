@@ -191,4 +191,42 @@ describe("emulator control API", () => {
     ).toBe(true);
     expect((await control("/webhook-endpoints", { url: "not a url" })).status).toBe(400);
   });
+
+  it("deletes a customer as Stripe does: gone from lists, a stub on retrieve, the event without `deleted`", async () => {
+    const customer = (await api("/v1/customers?limit=1")).body.data[0];
+    const deleted = await call(emulator, `/_emulator/customers/${customer.id}`, { method: "DELETE" });
+    expect(deleted.body).toEqual({ id: customer.id, object: "customer", deleted: true });
+    const listed = (await api("/v1/customers?limit=100")).body.data.map((c: Json) => c.id);
+    expect(listed).not.toContain(customer.id);
+    expect((await api(`/v1/customers/${customer.id}`)).body).toEqual({
+      id: customer.id,
+      object: "customer",
+      deleted: true,
+    });
+    const event = await lastEvent("customer.deleted");
+    expect(event.data.object).toMatchObject({ id: customer.id, email: customer.email });
+    expect(event.data.object.deleted).toBeUndefined();
+    const again = await call(emulator, `/_emulator/customers/${customer.id}`, { method: "DELETE" });
+    expect(again.status).toBe(404);
+  });
+
+  it("cancels a subscription and takes a dispute's evidence, with their events", async () => {
+    const subscription = (await api("/v1/subscriptions?limit=1")).body.data[0];
+    const canceled = await call(emulator, `/_emulator/subscriptions/${subscription.id}`, {
+      method: "DELETE",
+    });
+    expect(canceled.body).toMatchObject({ id: subscription.id, status: "canceled" });
+    expect((await lastEvent("customer.subscription.deleted")).data.object.status).toBe("canceled");
+
+    const charge = (await control(`/accounts/${account}/charges`, { amount: 10_000 })).body;
+    const dispute = (await control(`/charges/${charge.id}/dispute`)).body;
+    const reviewed = await control(`/disputes/${dispute.id}/evidence`);
+    expect(reviewed.body.status).toBe("under_review");
+    const updated = await lastEvent("charge.dispute.updated");
+    expect(updated.data).toMatchObject({
+      object: { id: dispute.id, status: "under_review" },
+      previous_attributes: { status: "needs_response" },
+    });
+    expect((await control(`/disputes/${dispute.id}/evidence`)).status).toBe(400);
+  });
 });
