@@ -89,10 +89,14 @@ function oldestFirst(events: StripeEventPayload[]): StripeEventPayload[] {
 }
 
 async function storedEventIds(deps: Deps, orgId: string, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await deps.db.prisma.stripeEvent.findMany({
-    where: { orgId, stripeId: { in: ids } },
-    select: { stripeId: true },
-  });
-  return new Set(rows.map((row) => row.stripeId));
+  const known = new Set<string>();
+  // Weeks of events make a long list: ask in slices, well under any bind-parameter limit.
+  for (let start = 0; start < ids.length; start += 1000) {
+    const rows = await deps.db.prisma.stripeEvent.findMany({
+      where: { orgId, stripeId: { in: ids.slice(start, start + 1000) } },
+      select: { stripeId: true },
+    });
+    for (const row of rows) known.add(row.stripeId);
+  }
+  return known;
 }
