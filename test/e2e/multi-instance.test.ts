@@ -124,6 +124,21 @@ describe.skipIf(!databaseUrl || !redisUrl)("two gateway processes sharing Postgr
     );
     account = connection.stripeConnection.stripeAccountId;
     expect(account).toMatch(/^acct_/);
+    // The backfill announces every object it stores: let it finish, so the subscribers below hear
+    // only of the webhooks this file sends.
+    await waitUntil(
+      async () =>
+        (
+          await gql(
+            b.url,
+            "query ($id: ID!) { stripeConnection(id: $id) { status } }",
+            { id: connectionId },
+            apiKey,
+          )
+        ).stripeConnection.status === "READY",
+      "the connection is READY",
+      90_000,
+    );
   }, 120_000);
 
   afterAll(async () => {
