@@ -1,3 +1,4 @@
+import Stripe from "stripe";
 import type { Deps } from "../deps.ts";
 import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
 import { deauthorizeInTransaction } from "../stripe/connection-status.ts";
@@ -83,7 +84,12 @@ export async function applyStripeEvent(
       skipDuplicates: true,
     });
     if (stored.count === 0) return null;
-    return applyObject(tx, deps, connection, event, now);
+    const applied = await applyObject(tx, deps, connection, event, now);
+    // Work left for after the commit (reads from Stripe): the event counts as applied once it is done,
+    // and until then the poller finds it unfinished and does it again — it is never lost to a failure.
+    if (applied.tie || needsFollowUp(event))
+      await tx.stripeEvent.update({ where: { id: eventRowId }, data: { appliedAt: null } });
+    return applied;
   }, TRANSACTION);
   if (!applied) return { outcome: "duplicate", followUp: null };
 
@@ -94,21 +100,51 @@ export async function applyStripeEvent(
     type: event.type,
   });
   for (const publish of applied.publish) publish(deps);
-  const { tie } = applied;
-  const reconcile = event.type === "payout.reconciliation_completed";
-  const related = relatedObjects(event);
-  if (!tie && !reconcile && related.length === 0) return { outcome: applied.outcome, followUp: null };
+  if (!applied.tie && !needsFollowUp(event)) return { outcome: applied.outcome, followUp: null };
+  return { outcome: applied.outcome, followUp: () => finishEvent(deps, connection, event, applied.tie) };
+}
+
+/** Events whose application goes on past their transaction, whatever is stored. */
+function needsFollowUp(event: StripeEventPayload): boolean {
+  return event.type === "payout.reconciliation_completed" || relatedObjects(event).length > 0;
+}
+
+/**
+ * The part of an event that reads Stripe, after its transaction: settles a tie (two versions of the same
+ * second cannot be ordered: the object as Stripe has it now decides), re-reads the objects it changed
+ * without an event of their own, links a reconciled payout's transactions; then marks the event applied.
+ */
+async function finishEvent(deps: Deps, connection: Connection, event: StripeEventPayload, tie: Tie | null) {
   const stripeId = event.data.object.id;
-  return {
-    outcome: applied.outcome,
-    followUp: async () => {
-      // Two versions of the same second cannot be ordered: the object as Stripe has it now settles it.
-      if (tie === "account") await refetchAccount(deps, connection);
-      else if (tie) await refetchObject(deps, tie, connection, stripeId);
-      for (const { resource, id } of related) await refetchObject(deps, resource, connection, id);
-      if (reconcile) await syncPayoutTransactions(deps, connection, stripeId);
-    },
-  };
+  if (tie === "account") await refetchAccount(deps, connection);
+  else if (tie) await refetchObject(deps, tie, connection, stripeId);
+  for (const { resource, id } of relatedObjects(event)) await refetchObject(deps, resource, connection, id);
+  if (event.type === "payout.reconciliation_completed")
+    await syncPayoutTransactions(deps, connection, stripeId);
+  await deps.db.prisma.stripeEvent.updateMany({
+    where: { id: `${connection.orgId}:${event.id}`, appliedAt: null },
+    data: { appliedAt: deps.clock.now() },
+  });
+}
+
+/**
+ * Finishes the connection's stored events whose follow-up did not complete (Stripe failed, the process
+ * stopped): the poller calls it on every run. Whether it was a tie is not stored, so the object is read
+ * again in any case — reading Stripe's current state is always right.
+ */
+export async function finishUnfinishedEvents(deps: Deps, connection: Connection): Promise<number> {
+  const unfinished = await deps.db.prisma.stripeEvent.findMany({
+    where: { connectionId: connection.id, appliedAt: null },
+    orderBy: { created: "asc" },
+    select: { raw: true },
+  });
+  for (const { raw } of unfinished) {
+    const event = raw as unknown as StripeEventPayload;
+    const resource = resourceForEvent(event.type);
+    const tie: Tie | null = resource ?? (event.type === "account.updated" ? "account" : null);
+    await finishEvent(deps, connection, event, tie);
+  }
+  return unfinished.length;
 }
 
 /** Objects the event's object points at that changed with it, per the registry's `changesAlso`. */
@@ -209,7 +245,21 @@ async function refetchAccount(deps: Deps, connection: Connection) {
 
 async function refetchObject(deps: Deps, resource: ResourceSpec, connection: Connection, stripeId: string) {
   const readAt = readVersion(deps.clock.now());
-  const object = await deps.stripeApi.get(connection, `${resource.listPath}/${encodeURIComponent(stripeId)}`);
+  let object: StripeObject;
+  try {
+    object = await deps.stripeApi.get(connection, `${resource.listPath}/${encodeURIComponent(stripeId)}`);
+  } catch (error) {
+    // Gone from Stripe (past its retention) or not granted: final answers, nothing to settle with.
+    const final =
+      error instanceof Stripe.errors.StripePermissionError ||
+      (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404);
+    if (!final) throw error;
+    deps.logger.info(
+      { connectionId: connection.id, stripeId },
+      "object to read again is not readable at Stripe",
+    );
+    return;
+  }
   if (object.deleted === true) {
     // Stripe answers a deleted object with a stub ({ id, deleted: true }): keep what was known of it.
     if (await markObjectDeleted(deps.db.prisma, resource, connection.id, stripeId, deps.clock.now()))

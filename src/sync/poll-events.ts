@@ -1,7 +1,7 @@
 import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import type { StripeList } from "../stripe/api.ts";
-import { applyStripeEvent, type StripeEventPayload } from "./apply-event.ts";
+import { applyStripeEvent, finishUnfinishedEvents, type StripeEventPayload } from "./apply-event.ts";
 import { writeSyncState } from "./sync-state.ts";
 
 export const EVENTS_STATE = "events";
@@ -32,7 +32,8 @@ export function pollPositionExpired(deps: Pick<Deps, "clock">, position: Date | 
  * Reads every event Stripe lists since a little before the poll position and applies those not yet
  * stored, oldest first, through the same applyStripeEvent as webhooks. The position is the poller's
  * alone — webhooks never move it, so an event they missed is never skipped — and it only moves, after
- * everything listed is applied, to when the listing began.
+ * everything listed is applied, to when the listing began. Events whose follow-up (a read from Stripe)
+ * failed earlier are finished here too.
  */
 export async function pollEvents(deps: Deps, connection: Connection): Promise<number> {
   const listedAt = deps.clock.now();
@@ -52,6 +53,7 @@ export async function pollEvents(deps: Deps, connection: Connection): Promise<nu
     if (result.outcome === "applied") applied++;
     await result.followUp?.();
   }
+  await finishUnfinishedEvents(deps, connection);
   await deps.db.prisma.stripeConnection.updateMany({
     where: { id: connection.id, OR: [{ eventsPolledUntil: null }, { eventsPolledUntil: { lt: listedAt } }] },
     data: { eventsPolledUntil: listedAt },

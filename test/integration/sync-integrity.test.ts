@@ -103,6 +103,49 @@ describe.each(databaseTargets)("synced data stays equal to Stripe's on $name", (
     for (const event of events.filter((e) => e.created >= since)) expect(storedIds).toContain(event.id);
   });
 
+  it("finishes at the next poll an event whose read from Stripe failed after its transaction", async () => {
+    const { w, accountId, connection, prisma, post, syncWhenDue } = await setUp({ retryBaseMs: 1 });
+    const control = w.emulator.emulator.control;
+    const payout = control.createPayout(accountId, "test", { amount: 4321 });
+    await syncWhenDue(301_000);
+    const stored = await prisma.stripePayout.findUniqueOrThrow({
+      where: { id: rowId(connection.rowId, payout.id as string) },
+    });
+    const account = (await prisma.stripeConnection.findUniqueOrThrow({ where: { id: connection.rowId } }))
+      .stripeAccountId;
+    // Two versions of one second: the second is a tie, settled by reading the payout — which fails.
+    const second = w.clock.seconds();
+    const raw = stored.raw as Json;
+    expect(
+      (await post(makeEvent("payout.updated", { ...raw, status: "paid" }, { account, created: second })))
+        .status,
+    ).toBe(200);
+    control.injectFailure({
+      kind: "error",
+      status: 500,
+      count: 1000,
+      pathPrefix: `/v1/payouts/${payout.id}`,
+    });
+    const tied = makeEvent("payout.updated", { ...raw, status: "in_transit" }, { account, created: second });
+    expect((await post(tied)).json.outcome).toBe("applied");
+    await w.gateway.deps.background.idle();
+    const unsettled = await prisma.stripeEvent.findFirstOrThrow({ where: { stripeId: tied.id } });
+    expect(unsettled.appliedAt).toBeNull();
+
+    control.clearFailures();
+    await syncWhenDue(301_000);
+    const settled = await prisma.stripePayout.findUniqueOrThrow({
+      where: { id: rowId(connection.rowId, payout.id as string) },
+    });
+    const { apiKey: token } = await w.gateway.deps.credentials.credentials(connection.rowId);
+    const atStripe = await w.emulator.stripe(token).payouts.retrieve(payout.id as string);
+    expect(settled.status).toBe("pending");
+    expect(settled.raw).toEqual(JSON.parse(JSON.stringify(atStripe)));
+    expect(
+      (await prisma.stripeEvent.findFirstOrThrow({ where: { stripeId: tied.id } })).appliedAt,
+    ).not.toBeNull();
+  });
+
   it("re-lists every object when the poller is 26 days behind, and syncStates says so", async () => {
     const { w, apiKey, accountId, connection, prisma, syncWhenDue } = await setUp();
     const control = w.emulator.emulator.control;
