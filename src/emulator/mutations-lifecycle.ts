@@ -1,7 +1,7 @@
 // Customer deletion, subscription cancellation and dispute evidence, with the events Stripe sends for them.
 import { apiError, errors } from "./api-errors.ts";
 import { locateObject } from "./mutations-payments.ts";
-import { type EmulatorState, previousAttributes, recordEvent } from "./state.ts";
+import { type EmulatorState, patchAndRecord, recordEvent } from "./state.ts";
 
 /**
  * Deletes a customer as Stripe does: `customer.deleted` carries the customer as it was (without
@@ -27,15 +27,7 @@ export function cancelSubscription(state: EmulatorState, subscriptionId: string)
     });
   const now = state.clock.seconds();
   const patch = { status: "canceled", canceled_at: now, ended_at: now };
-  const previous = previousAttributes(subscription, patch);
-  Object.assign(subscription, patch);
-  recordEvent(state, {
-    accountId,
-    mode,
-    type: "customer.subscription.deleted",
-    object: subscription,
-    previousAttributes: previous,
-  });
+  patchAndRecord(state, { accountId, mode }, subscription, "customer.subscription.deleted", patch);
   return subscription;
 }
 
@@ -50,14 +42,6 @@ export function submitDisputeEvidence(state: EmulatorState, disputeId: string) {
     status: dispute.status === "needs_response" ? "under_review" : "warning_under_review",
     evidence_details: { ...evidence, has_evidence: true, submission_count: 1 },
   };
-  const previous = previousAttributes(dispute, patch);
-  Object.assign(dispute, patch);
-  recordEvent(state, {
-    accountId,
-    mode,
-    type: "charge.dispute.updated",
-    object: dispute,
-    previousAttributes: previous,
-  });
+  patchAndRecord(state, { accountId, mode }, dispute, "charge.dispute.updated", patch);
   return dispute;
 }

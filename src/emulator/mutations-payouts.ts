@@ -1,7 +1,7 @@
 import { apiError, errors } from "./api-errors.ts";
 import { buildContext, checkCurrency, locateObject } from "./mutations-payments.ts";
 import { buildBalanceTransaction, buildPayout } from "./objects.ts";
-import { type EmulatorState, mergeInto, previousAttributes, recordEvent } from "./state.ts";
+import { type EmulatorState, mergeInto, patchAndRecord, previousAttributes, recordEvent } from "./state.ts";
 import { connectionKey } from "./store.ts";
 import { MODES, type Mode, type StripeObject } from "./types.ts";
 
@@ -110,15 +110,7 @@ export function updatePayoutStatus(
       patch.failure_message = FAILURE_MESSAGES[code] ?? "The payout failed.";
     }
   }
-  const previous = previousAttributes(payout, patch);
-  Object.assign(payout, patch);
-  recordEvent(state, {
-    accountId,
-    mode,
-    type: "payout.updated",
-    object: payout,
-    previousAttributes: previous,
-  });
+  patchAndRecord(state, { accountId, mode }, payout, "payout.updated", patch);
   if (statusEvent !== "payout.updated")
     recordEvent(state, { accountId, mode, type: statusEvent, object: payout });
   return payout;

@@ -70,6 +70,19 @@ export function previousAttributes(
   return previous;
 }
 
+/** Applies `patch` to an object and records the event Stripe sends for it, with `previous_attributes`. */
+export function patchAndRecord(
+  state: EmulatorState,
+  where: { accountId: string; mode: Mode },
+  object: StripeObject,
+  type: string,
+  patch: Record<string, unknown>,
+): StripeObject {
+  const previous = previousAttributes(object, patch);
+  Object.assign(object, patch);
+  return recordEvent(state, { ...where, type, object, previousAttributes: previous });
+}
+
 /** Deep-merges `patch` into `target` (objects merge, everything else replaces). */
 export function mergeInto(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(patch)) {

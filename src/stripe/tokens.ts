@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createConnectionLease } from "../db/connection-lease.ts";
 import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import type { SecretBox } from "../orgs/secrets.ts";
@@ -76,7 +77,12 @@ type TokenRow = Pick<
  * the connection row; no transaction or lock is held while Stripe is called).
  */
 export function createCredentialsProvider(deps: Deps) {
-  const lease = createRefreshLease(deps, `${process.pid}-${randomUUID()}`);
+  const lease = createConnectionLease(
+    deps,
+    `${process.pid}-${randomUUID()}`,
+    { owner: "tokenRefreshOwner", until: "tokenRefreshUntil" },
+    LEASE_TTL_MS,
+  );
   const inFlight = new Map<string, Promise<Credentials>>();
 
   async function credentials(
@@ -119,7 +125,7 @@ export function createCredentialsProvider(deps: Deps) {
   ): Promise<Credentials> {
     const giveUpAt = deps.clock.now().getTime() + LEASE_TTL_MS + 10_000;
     for (;;) {
-      const leased = await lease.take(connectionId);
+      const leased = await lease.acquire(connectionId);
       try {
         const row = await readTokenRow(connectionId);
         if (!row.accessTokenCiphertext || !row.refreshTokenCiphertext) {
@@ -130,7 +136,16 @@ export function createCredentialsProvider(deps: Deps) {
         }
         if (leased) return await refreshHoldingLease(connectionId, secretKey, row.refreshTokenCiphertext);
       } finally {
-        if (leased) await lease.release(connectionId);
+        // A lease left behind only delays the next refresh until it expires.
+        if (leased)
+          await lease
+            .release(connectionId)
+            .catch((error: unknown) =>
+              deps.logger.warn(
+                { connectionId, error: describeError(error) },
+                "could not release the token lease",
+              ),
+            );
       }
       if (deps.clock.now().getTime() > giveUpAt) {
         throw new Error(`connection ${connectionId}: another instance's token refresh did not finish`);
@@ -221,37 +236,6 @@ export function createCredentialsProvider(deps: Deps) {
   }
 
   return { credentials };
-}
-
-/** Which instance may refresh a connection's token: taken when free, expired or already its own. */
-function createRefreshLease(deps: Pick<Deps, "db" | "clock" | "logger">, owner: string) {
-  return {
-    async take(connectionId: string): Promise<boolean> {
-      const now = deps.clock.now();
-      const { count } = await deps.db.prisma.stripeConnection.updateMany({
-        where: {
-          id: connectionId,
-          OR: [{ tokenRefreshUntil: null }, { tokenRefreshUntil: { lt: now } }, { tokenRefreshOwner: owner }],
-        },
-        data: { tokenRefreshOwner: owner, tokenRefreshUntil: new Date(now.getTime() + LEASE_TTL_MS) },
-      });
-      return count === 1;
-    },
-    async release(connectionId: string): Promise<void> {
-      // A lease left behind only delays the next refresh until it expires.
-      await deps.db.prisma.stripeConnection
-        .updateMany({
-          where: { id: connectionId, tokenRefreshOwner: owner },
-          data: { tokenRefreshOwner: null, tokenRefreshUntil: null },
-        })
-        .catch((error: unknown) =>
-          deps.logger.warn(
-            { connectionId, error: describeError(error) },
-            "could not release the token lease",
-          ),
-        );
-    },
-  };
 }
 
 /** The kind of a failure, never its message: Prisma's can quote the values written. */

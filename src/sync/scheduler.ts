@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
+import { createConnectionLease } from "../db/connection-lease.ts";
 import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { publishConnection } from "../stripe/connection-status.ts";
 import { NeedsReauthError } from "../stripe/tokens.ts";
 import { backfillConnection, SyncStopped } from "./backfill.ts";
 import { fetchBalance } from "./fetch-objects.ts";
-import { createLeases } from "./lease.ts";
 import { EVENTS_STATE, pollEvents, pollPositionExpired } from "./poll-events.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
 import { readSyncState, resetSyncStates, writeSyncState } from "./sync-state.ts";
@@ -26,6 +26,8 @@ export type SyncScheduler = {
 /** The sync state that tells a re-listing (the poll position fell out of Stripe's 30 days) apart. */
 export const RELIST_STATE = "relist";
 
+/** Renewed after every page, so it only has to outlive one Stripe request and its retries. */
+const SYNC_LEASE_TTL_MS = 60_000;
 const RETRY_FIRST_MS = 30_000;
 const RETRY_MAX_MS = 15 * 60 * 1000;
 const SYNCABLE = ["SYNCING", "READY", "UNHEALTHY"] as const;
@@ -43,7 +45,12 @@ export function retryDelayMs(failures: number): number {
  */
 export function createSyncScheduler(deps: Deps): SyncScheduler {
   const owner = `${process.pid}-${randomUUID()}`;
-  const leases = createLeases(deps, owner);
+  const leases = createConnectionLease(
+    deps,
+    owner,
+    { owner: "syncLeaseOwner", until: "syncLeaseUntil" },
+    SYNC_LEASE_TTL_MS,
+  );
   const running = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -59,7 +66,7 @@ export function createSyncScheduler(deps: Deps): SyncScheduler {
       const connection = await deps.db.prisma.stripeConnection.findUnique({ where: { id: connectionId } });
       if (!connection || !(SYNCABLE as readonly string[]).includes(connection.status)) return;
       await syncConnection(deps, connection, heartbeat(connectionId));
-      await recordSuccess(deps, connectionId);
+      await recordSuccess(deps, connection);
     } catch (error) {
       if (error instanceof NeedsReauthError || error instanceof SyncStopped) return;
       deps.logger.warn({ connectionId, err: error }, "sync failed");
@@ -154,11 +161,11 @@ const reread = (deps: Deps, connectionId: string) =>
   deps.db.prisma.stripeConnection.findUniqueOrThrow({ where: { id: connectionId } });
 
 /** READY again, the failure count cleared, the next poll one interval away. */
-async function recordSuccess(deps: Deps, connectionId: string) {
+async function recordSuccess(deps: Deps, connection: Pick<StripeConnection, "id" | "orgId">) {
   const now = deps.clock.now();
   // Only a connection still being synced: a deauthorization that arrived meanwhile stands.
   const { count } = await deps.db.prisma.stripeConnection.updateMany({
-    where: { id: connectionId, status: { in: [...SYNCABLE] } },
+    where: { id: connection.id, status: { in: [...SYNCABLE] } },
     data: {
       status: "READY",
       lastError: null,
@@ -168,7 +175,7 @@ async function recordSuccess(deps: Deps, connectionId: string) {
       nextSyncAt: new Date(now.getTime() + deps.config.syncIntervalSeconds * 1000),
     },
   });
-  if (count > 0) publishConnection(deps, (await reread(deps, connectionId)) as StripeConnection);
+  if (count > 0) publishConnection(deps, connection);
 }
 
 async function recordFailure(deps: Deps, connectionId: string, error: unknown) {

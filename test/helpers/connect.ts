@@ -1,6 +1,8 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
+import { createDeps, type Deps } from "../../src/deps.ts";
 import { createClock, type EmulatorClock } from "../../src/emulator/clock.ts";
 import type { EmulatorOptions } from "../../src/emulator/create-emulator.ts";
+import { createLogger } from "../../src/logger.ts";
 import type { HttpFetch } from "../../src/stripe/oauth.ts";
 import { graphql } from "../graphql/gql.js";
 import type { DatabaseTarget } from "./databases.ts";
@@ -85,6 +87,8 @@ export type ConnectWorld = {
     name: string,
     options?: { webhookSigningSecret?: string },
   ): Promise<{ id: string; apiKey: string; rawId: string }>;
+  /** Another gateway instance on the same database, with the same key, clock and OAuth spy (or `fetch`). */
+  startSecondInstance(options?: { fetch?: HttpFetch }): Promise<{ deps: Deps; close(): Promise<void> }>;
   close(): Promise<void>;
 };
 
@@ -138,6 +142,31 @@ export async function startConnectWorld(
     clock,
     oauthCalls,
     createOrg,
+    async startSecondInstance({ fetch = gateway.deps.fetch } = {}) {
+      const { config, clock } = gateway.deps;
+      if (target.url) {
+        const second = await startTestGateway(
+          target,
+          {
+            DATABASE_URL: config.databaseUrl!,
+            ENCRYPTION_KEY: config.encryptionKey!.toString("base64"),
+            STRIPE_API_URL: config.stripe.apiUrl,
+            STRIPE_CONNECT_URL: config.stripe.connectUrl,
+            STRIPE_MARKETPLACE_URL: config.stripe.marketplaceUrl,
+          },
+          { clock, fetch },
+        );
+        return { deps: second.deps, close: () => second.close() };
+      }
+      // One embedded database per process: the second instance shares the open one.
+      const deps = await createDeps(config, {
+        database: gateway.deps.db,
+        clock,
+        fetch,
+        logger: createLogger({ level: "silent" }),
+      });
+      return { deps, close: () => deps.close() };
+    },
     async createConfiguredOrg(name, { webhookSigningSecret } = {}) {
       const org = await createOrg(name);
       const keys = emulator.emulator.platforms[0]!.keys.test;

@@ -12,7 +12,6 @@ import {
   startConnectWorld,
 } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
-import { startTestGateway } from "../helpers/gateway.ts";
 
 const RETURN_URL = "https://app.example.test/stripe/done";
 
@@ -356,18 +355,7 @@ describe.each(databaseTargets)("connecting Stripe accounts on $name", (target) =
       const row = await world.gateway.deps.db.prisma.stripeConnection.findFirstOrThrow({
         where: { orgId: shared.rawId },
       });
-      const { config } = world.gateway.deps;
-      const second = await startTestGateway(
-        target,
-        {
-          DATABASE_URL: config.databaseUrl!,
-          ENCRYPTION_KEY: config.encryptionKey!.toString("base64"),
-          STRIPE_API_URL: config.stripe.apiUrl,
-          STRIPE_CONNECT_URL: config.stripe.connectUrl,
-          STRIPE_MARKETPLACE_URL: config.stripe.marketplaceUrl,
-        },
-        { clock: world.gateway.deps.clock, fetch: world.gateway.deps.fetch },
-      );
+      const second = await world.startSecondInstance();
       try {
         world.clock.advance(61 * 60 * 1000);
         const before = world.oauthCalls.filter((call) => call.grantType === "refresh_token").length;

@@ -1,7 +1,5 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDeps } from "../../src/deps.ts";
-import { createLogger } from "../../src/logger.ts";
 import type { HttpFetch } from "../../src/stripe/oauth.ts";
 import { ACCESS_TOKEN_LIFETIME_MS } from "../../src/stripe/tokens.ts";
 import {
@@ -13,7 +11,6 @@ import {
   startConnectWorld,
 } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
-import { startTestGateway } from "../helpers/gateway.ts";
 
 const RETURN_URL = "https://app.example.test/stripe/done";
 const TOKEN_PATH = "/v1/oauth/token";
@@ -50,31 +47,7 @@ describe.each(databaseTargets)("token calls that cannot lose a token on $name", 
     return rowId;
   }
 
-  /** Another gateway instance on the same database (same encryption key, clock and OAuth spy). */
-  async function secondInstance(fetch: HttpFetch = world.gateway.deps.fetch) {
-    const { config, clock } = world.gateway.deps;
-    if (target.url) {
-      const gateway = await startTestGateway(
-        target,
-        {
-          DATABASE_URL: config.databaseUrl!,
-          ENCRYPTION_KEY: config.encryptionKey!.toString("base64"),
-          STRIPE_API_URL: config.stripe.apiUrl,
-          STRIPE_CONNECT_URL: config.stripe.connectUrl,
-          STRIPE_MARKETPLACE_URL: config.stripe.marketplaceUrl,
-        },
-        { clock, fetch },
-      );
-      return { deps: gateway.deps, close: () => gateway.close() };
-    }
-    const deps = await createDeps(config, {
-      database: world.gateway.deps.db,
-      clock,
-      fetch,
-      logger: createLogger({ level: "silent" }),
-    });
-    return { deps, close: () => deps.close() };
-  }
+  const secondInstance = (fetch?: HttpFetch) => world.startSecondInstance({ fetch });
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { size: "tiny" });

@@ -1,0 +1,48 @@
+import type { Clock } from "../clock.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
+import type { Database } from "./client.ts";
+
+/** The two columns of a lease on the connection row: who holds it, and until when. */
+export type LeaseColumns =
+  | { owner: "syncLeaseOwner"; until: "syncLeaseUntil" }
+  | { owner: "tokenRefreshOwner"; until: "tokenRefreshUntil" };
+
+/**
+ * Work on a connection done by one instance at a time: a lease on the connection row, taken with a
+ * conditional update (free, expired, or already ours), renewed while the work runs, and simply expiring
+ * if its holder dies. No transaction or lock is held meanwhile.
+ */
+export function createConnectionLease(
+  deps: { db: Pick<Database, "prisma">; clock: Clock },
+  owner: string,
+  columns: LeaseColumns,
+  ttlMs: number,
+) {
+  const until = () => new Date(deps.clock.now().getTime() + ttlMs);
+  const held = (connectionId: string) =>
+    ({ id: connectionId, [columns.owner]: owner }) as Prisma.StripeConnectionWhereInput;
+  const set = (value: Date | null) =>
+    ({
+      [columns.owner]: value ? owner : null,
+      [columns.until]: value,
+    }) as Prisma.StripeConnectionUpdateManyMutationInput;
+  return {
+    async acquire(connectionId: string): Promise<boolean> {
+      const now = deps.clock.now();
+      const { count } = await deps.db.prisma.stripeConnection.updateMany({
+        where: {
+          id: connectionId,
+          OR: [{ [columns.until]: null }, { [columns.until]: { lt: now } }, { [columns.owner]: owner }],
+        } as Prisma.StripeConnectionWhereInput,
+        data: set(until()),
+      });
+      return count === 1;
+    },
+    async renew(connectionId: string): Promise<void> {
+      await deps.db.prisma.stripeConnection.updateMany({ where: held(connectionId), data: set(until()) });
+    },
+    async release(connectionId: string): Promise<void> {
+      await deps.db.prisma.stripeConnection.updateMany({ where: held(connectionId), data: set(null) });
+    },
+  };
+}
