@@ -12,13 +12,17 @@ export type ConnectionUpdated = { orgId: string; connectionId: string };
 export type ObjectUpdated = { orgId: string; connectionId: string; id: string };
 export type EventReceived = ObjectUpdated & { type: string };
 
+/** The topic of one resource's objects, by its Stripe object name (`payout:updated`): one per live resource. */
+export type ObjectTopic = `${string}:updated`;
+
+export function objectTopic(stripeObject: string): ObjectTopic {
+  return `${stripeObject}:updated`;
+}
+
 export type Topics = {
-  "connection:updated": [ConnectionUpdated];
-  "payout:updated": [ObjectUpdated];
-  "charge:updated": [ObjectUpdated];
-  "refund:updated": [ObjectUpdated];
-  "dispute:updated": [ObjectUpdated];
+  "connection:changed": [ConnectionUpdated];
   "stripe-event:received": [EventReceived];
+  [topic: ObjectTopic]: [ObjectUpdated];
 };
 
 export type GatewayPubSub = PubSub<Topics> & {

@@ -1,10 +1,10 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { errors } from "./api-errors.ts";
 import { authenticate, type Caller, requirePermission } from "./auth.ts";
 import { listObjects, retrieveObject } from "./list.ts";
 import { parseParams } from "./params.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { fundsAvailable, RESOURCES } from "./resources.ts";
+import { fundsAvailable, RESOURCES, resourceSpec } from "./resources.ts";
 import type { EmulatorEnv, EmulatorState } from "./state.ts";
 import { connectionKey } from "./store.ts";
 import type { Mode } from "./types.ts";
@@ -67,19 +67,25 @@ export function registerApiRoutes(app: Hono<EmulatorEnv>, state: EmulatorState, 
   });
 
   for (const spec of RESOURCES) {
-    api.get(`/v1/${spec.path}`, (c) => {
+    // Sub-resources live under their parent: /v1/application_fees/:parent/refunds[/:id].
+    const base = spec.parent ? `/v1/${resourceSpec(spec.parent.resource).path}/:parent/` : "/v1/";
+    const context = (c: Context<ApiEnv>) => {
       const caller = c.get("caller");
       requirePermission(caller, spec.permission);
-      return c.json(
-        listObjects({ store: state.store, caller, spec, params: query(c.req.url), now: state.clock.now() }),
-      );
-    });
-    api.get(`/v1/${spec.path}/:id`, (c) => {
-      const caller = c.get("caller");
-      requirePermission(caller, spec.permission);
-      const context = { store: state.store, caller, spec, params: query(c.req.url), now: state.clock.now() };
-      return c.json(retrieveObject(context, c.req.param("id")));
-    });
+      const params = query(c.req.url);
+      return {
+        store: state.store,
+        caller,
+        spec,
+        params,
+        now: state.clock.now(),
+        parentId: c.req.param("parent"),
+      };
+    };
+    api.get(`${base}${spec.path}`, (c) => c.json(listObjects(context(c))));
+    api.get(`${base}${spec.path}/:id`, (c) =>
+      c.json(retrieveObject(context(c), c.req.param("id") as string)),
+    );
   }
   app.route("/", api);
 }

@@ -78,6 +78,11 @@ const schemas = {
     amount: z.number().int().positive().optional(),
     reason: z.string().nullable().optional(),
   }),
+  feeRefund: z.object({
+    amount: z.number().int().positive().optional(),
+    metadata: z.record(z.string(), z.string().nullable()).optional(),
+  }),
+  feeRefundUpdate: z.object({ metadata: z.record(z.string(), z.string().nullable()) }),
   dispute: z.object({ reason: z.string().optional() }),
   disputeClose: z.object({ status: z.enum(["won", "lost"]) }),
   uninstall: z.object({ platform: z.string().optional(), mode: z.enum(["test", "live"]).optional() }),
@@ -217,6 +222,13 @@ export function registerControlRoutes(app: Hono<EmulatorEnv>, control: EmulatorC
   app.post("/_emulator/charges/:id/refund", async (c) =>
     c.json(control.refundCharge(c.req.param("id"), await body(c, schemas.refund))),
   );
+  app.post("/_emulator/application_fees/:id/refund", async (c) =>
+    c.json(control.refundApplicationFee(c.req.param("id"), await body(c, schemas.feeRefund))),
+  );
+  app.post("/_emulator/application_fees/:fee/refunds/:id", async (c) => {
+    const input = await body(c, schemas.feeRefundUpdate);
+    return c.json(control.updateFeeRefund(c.req.param("fee"), c.req.param("id"), input));
+  });
   app.post("/_emulator/charges/:id/dispute", async (c) =>
     c.json(control.openDispute(c.req.param("id"), await body(c, schemas.dispute))),
   );

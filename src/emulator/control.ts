@@ -1,4 +1,5 @@
 import type { FaultInjector, FaultInput } from "./faults.ts";
+import { type MetadataInput, refundApplicationFee, updateFeeRefund } from "./mutations-fees.ts";
 import { cancelSubscription, deleteCustomer, submitDisputeEvidence } from "./mutations-lifecycle.ts";
 import {
   type CreateChargeInput,
@@ -115,6 +116,10 @@ export function createControl(state: EmulatorState, faults: FaultInjector, limit
       updatePayoutStatus(state, id, { status: "failed", failureCode }),
     refundCharge: (id: string, input: { amount?: number; reason?: string | null } = {}) =>
       refundCharge(state, id, input),
+    refundApplicationFee: (id: string, input: { amount?: number; metadata?: MetadataInput } = {}) =>
+      refundApplicationFee(state, id, input),
+    updateFeeRefund: (feeId: string, id: string, input: { metadata?: MetadataInput }) =>
+      updateFeeRefund(state, feeId, id, input),
     openDispute: (chargeId: string, input: { reason?: string } = {}) => openDispute(state, chargeId, input),
     closeDispute: (id: string, status: "won" | "lost") => closeDispute(state, id, { status }),
     submitDisputeEvidence: (id: string) => submitDisputeEvidence(state, id),

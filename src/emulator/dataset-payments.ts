@@ -3,8 +3,10 @@ import {
   buildBalanceTransaction,
   buildCharge,
   buildDispute,
+  buildFeeRefund,
   buildPayout,
   buildRefund,
+  feeRefundPatch,
   fromFixture,
   stripeFee,
 } from "./objects.ts";
@@ -47,12 +49,17 @@ export function generatePaymentHistory(
   const destination = random.id("ba");
   const period: Period = { rows: [], unpaid: [] };
   const links = new Map<string, string>();
+  // Fee refunds draw from their own stream, so adding them left every other generated object unchanged.
+  const feeRandom = random.fork("fee_refunds");
+  const fees: FeeRefunder = { ctx: { ...ctx, id: (prefix) => feeRandom.id(prefix) }, random: feeRandom };
   for (let p = 0; p < options.payouts; p++) {
     const periodStart = options.start + p * interval;
     const periodEnd = periodStart + interval;
     const count = random.int(1, options.chargesPerPayout * 2 - 1);
-    for (let c = 0; c < count; c++)
-      addCharge(period, ctx, random, accountId, options, random.int(periodStart, periodEnd - 30), periodEnd);
+    for (let c = 0; c < count; c++) {
+      const created = random.int(periodStart, periodEnd - 30);
+      addCharge(period, ctx, random, accountId, options, created, periodEnd, fees);
+    }
     const amount = period.unpaid.reduce((sum, bt) => sum + (bt.net as number), 0);
     // A negative balance carries over to the next payout, as Stripe does; the last period stays unpaid.
     if (amount <= 0 || p === options.payouts - 1) continue;
@@ -95,6 +102,7 @@ function addCharge(
   options: PaymentHistoryOptions,
   created: number,
   periodEnd: number,
+  fees: FeeRefunder,
 ): void {
   const amount = random.int(5, 500) * 100 + random.pick([0, 0, 50, 99]);
   const chargeId = ctx.id("ch");
@@ -130,32 +138,70 @@ function addCharge(
   });
   period.rows.push(["balance_transaction", bt], ["charge", charge]);
   period.unpaid.push(bt);
-  if (appFee)
-    period.rows.push([
-      "application_fee",
-      fromFixture("application_fee", {
-        id: appFee.id,
-        account: accountId,
-        amount: appFee.amount,
-        application,
-        balance_transaction: ctx.id("txn"),
-        charge: chargeId,
-        created,
-        currency: ctx.currency,
-        fee_source: { charge: chargeId, type: "charge" },
-        livemode: ctx.livemode,
-        refunds: {
-          object: "list",
-          data: [],
-          has_more: false,
-          url: `/v1/application_fees/${appFee.id}/refunds`,
-        },
-      }),
-    ]);
+  const fee =
+    appFee &&
+    fromFixture("application_fee", {
+      id: appFee.id,
+      account: accountId,
+      amount: appFee.amount,
+      application,
+      balance_transaction: ctx.id("txn"),
+      charge: chargeId,
+      created,
+      currency: ctx.currency,
+      fee_source: { charge: chargeId, type: "charge" },
+      livemode: ctx.livemode,
+      refunds: {
+        object: "list",
+        data: [],
+        has_more: false,
+        total_count: 0,
+        url: `/v1/application_fees/${appFee.id}/refunds`,
+      },
+    });
+  if (fee) period.rows.push(["application_fee", fee]);
   // Refunds and disputes land in the same payout period as their charge.
   const later = (min: number) => random.int(Math.min(created + min, periodEnd - 1), periodEnd - 1);
-  if (random.chance(0.08)) addRefund(period, ctx, random, charge, later(60));
+  let refund: StripeObject | undefined;
+  if (random.chance(0.08)) refund = addRefund(period, ctx, random, charge, later(60));
   else if (random.chance(0.02)) addDispute(period, ctx, random, charge, later(3600), options.now);
+  if (fee) addFeeRefunds(period, fees, fee, charge, refund, options.now);
+}
+
+interface FeeRefunder {
+  ctx: BuildContext;
+  random: SeededRandom;
+}
+
+/**
+ * Most refunded charges also refund their application fee, in proportion (`refund_application_fee`,
+ * at the same time); a few other fees are refunded on their own, fully or in one or two parts.
+ */
+function addFeeRefunds(
+  period: Period,
+  { ctx, random }: FeeRefunder,
+  fee: StripeObject,
+  charge: StripeObject,
+  chargeRefund: StripeObject | undefined,
+  now: number,
+): void {
+  const total = fee.amount as number;
+  const parts: Array<[amount: number, created: number]> = [];
+  if (chargeRefund) {
+    const share = Math.round((total * (chargeRefund.amount as number)) / (charge.amount as number));
+    if (random.chance(0.7) && share > 0) parts.push([share, chargeRefund.created]);
+  } else if (random.chance(0.06) && fee.created + 3600 < now - 60) {
+    const first = random.chance(0.4) ? total : random.int(1, total - 1);
+    const created = random.int(fee.created + 3600, Math.min(fee.created + 30 * DAY, now - 60));
+    parts.push([first, created]);
+    if (first < total && created < now - 120 && random.chance(0.3))
+      parts.push([random.int(1, total - first), random.int(created + 60, now - 60)]);
+  }
+  for (const [amount, created] of parts) {
+    const refund = buildFeeRefund(ctx, fee, { amount, created });
+    Object.assign(fee, feeRefundPatch(fee, refund));
+    period.rows.push(["fee_refund", refund]);
+  }
 }
 
 function addRefund(
@@ -164,7 +210,7 @@ function addRefund(
   random: SeededRandom,
   charge: StripeObject,
   created: number,
-) {
+): StripeObject {
   const chargeAmount = charge.amount as number;
   const amount = random.chance(0.5) ? chargeAmount : Math.floor(chargeAmount / 2);
   const refundId = ctx.id("re");
@@ -187,6 +233,7 @@ function addRefund(
   Object.assign(charge.refunds as object, { data: [refund] });
   period.rows.push(["balance_transaction", bt], ["refund", refund]);
   period.unpaid.push(bt);
+  return refund;
 }
 
 function addDispute(

@@ -77,10 +77,33 @@ export interface ListContext {
   spec: ResourceSpec;
   params: Params;
   now: number;
+  /** For sub-resources (`spec.parent`): the parent object's id from the path. */
+  parentId?: string;
+}
+
+/**
+ * The records of a sub-resource belong to one parent of the caller's account and mode: 404 for another
+ * parent (`param` names the path parameter); everything else is in scope.
+ */
+function parentScope({ store, caller, spec, parentId }: ListContext, param: string): Predicate {
+  if (!spec.parent) return () => true;
+  const parent = resourceSpec(spec.parent.resource);
+  const id = parentId ?? "";
+  if (!store.collection(caller.accountId, caller.mode, parent.name).get(id))
+    throw errors.resourceMissing(parent.label, id, param);
+  const field = spec.parent.field;
+  return (r) => r.object[field] === id;
+}
+
+function listUrl({ spec, parentId }: ListContext): string {
+  return spec.parent
+    ? `/v1/${resourceSpec(spec.parent.resource).path}/${parentId}/${spec.path}`
+    : `/v1/${spec.path}`;
 }
 
 /** The one list handler: filters, Stripe's cursor pagination (newest first) and `expand[]`. */
-export function listObjects({ store, caller, spec, params, now }: ListContext) {
+export function listObjects(context: ListContext) {
+  const { store, caller, spec, params, now } = context;
   const filters = new Map(spec.filters.map((filter) => [filter.param, filter]));
   for (const name of params.keys())
     if (!PAGINATION.has(name) && !filters.has(name)) throw errors.unknownParameter(name);
@@ -90,9 +113,10 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
   if (limit < 1) throw errors.invalidInteger("limit", "This value must be greater than or equal to 1.");
   if (limit > 100) throw errors.invalidInteger("limit", "This value must be less than or equal to 100.");
   const expand = validateExpand(spec, expandParam(params), true);
+  const inScope = parentScope(context, "id");
 
   // Deleted objects (customers) are never listed; retrieving one answers its `deleted: true` stub.
-  const predicates: Predicate[] = [(r) => r.object.deleted !== true];
+  const predicates: Predicate[] = [(r) => r.object.deleted !== true, inScope];
   for (const [name, value] of params) {
     const filter = filters.get(name);
     if (!filter) continue;
@@ -126,7 +150,7 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
   const cursor = startingAfter ?? endingBefore;
   const cursorParam = startingAfter !== undefined ? "starting_after" : "ending_before";
   const cursorPosition = cursor === undefined ? undefined : collection.position(cursor);
-  if (cursor !== undefined && cursorPosition === undefined)
+  if (cursor !== undefined && (cursorPosition === undefined || !inScope(items[cursorPosition]!)))
     throw errors.resourceMissing(spec.label, cursor, cursorParam);
 
   const page: StoredRecord[] = [];
@@ -138,7 +162,9 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
     }
     const hasMore = page.length > limit;
     const data = page.slice(0, limit).reverse();
-    return envelope(spec, data, hasMore, (r) => expandObject(store, caller, spec, r, expand, now));
+    return envelope(listUrl(context), data, hasMore, (r) =>
+      expandObject(store, caller, spec, r, expand, now),
+    );
   }
   const from = cursorPosition === undefined ? items.length - 1 : cursorPosition - 1;
   for (let i = from; i >= 0 && page.length <= limit; i--) {
@@ -146,13 +172,13 @@ export function listObjects({ store, caller, spec, params, now }: ListContext) {
     if (matches(record)) page.push(record);
   }
   const hasMore = page.length > limit;
-  return envelope(spec, page.slice(0, limit), hasMore, (r) =>
+  return envelope(listUrl(context), page.slice(0, limit), hasMore, (r) =>
     expandObject(store, caller, spec, r, expand, now),
   );
 }
 
 function envelope(
-  spec: ResourceSpec,
+  url: string,
   records: StoredRecord[],
   hasMore: boolean,
   render: (record: StoredRecord) => StripeObject,
@@ -161,7 +187,7 @@ function envelope(
     object: "list",
     data: records.map(render),
     has_more: hasMore,
-    url: `/v1/${spec.path}`,
+    url,
   };
 }
 
@@ -174,11 +200,14 @@ function expandParam(params: Params): string[] {
 }
 
 /** GET /v1/<resource>/:id for the caller's account and mode. */
-export function retrieveObject({ store, caller, spec, params, now }: ListContext, id: string): StripeObject {
+export function retrieveObject(context: ListContext, id: string): StripeObject {
+  const { store, caller, spec, params, now } = context;
   for (const name of params.keys()) if (name !== "expand") throw errors.unknownParameter(name);
   const expand = validateExpand(spec, expandParam(params), false);
+  const inScope = parentScope(context, spec.parent?.field ?? "id");
   const record = store.collection(caller.accountId, caller.mode, spec.name).get(id);
   const since = spec.retentionSeconds ? Math.floor(now / 1000) - spec.retentionSeconds : 0;
-  if (!record || record.object.created < since) throw errors.resourceMissing(spec.label, id);
+  if (!record || record.object.created < since || !inScope(record))
+    throw errors.resourceMissing(spec.label, id);
   return expandObject(store, caller, spec, record, expand, now);
 }

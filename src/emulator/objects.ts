@@ -151,6 +151,43 @@ export function buildDispute(
   return { dispute, withdrawal };
 }
 
+/** A fee refund (`fr_…`); its balance transaction is the platform's, like the fee's own. */
+export function buildFeeRefund(
+  ctx: BuildContext,
+  fee: StripeObject,
+  input: { amount: number; created: number; metadata?: Record<string, string> },
+): StripeObject {
+  return fromFixture("fee_refund", {
+    id: ctx.id("fr"),
+    amount: input.amount,
+    balance_transaction: ctx.id("txn"),
+    created: input.created,
+    currency: fee.currency,
+    fee: fee.id,
+    metadata: input.metadata ?? {},
+  });
+}
+
+/** Stripe embeds the 10 most recent refunds in the fee; the rest are paged through its refunds list. */
+const EMBEDDED_FEE_REFUNDS = 10;
+
+/** The fields of `fee` once `refund` (newer than its other refunds) is applied. */
+export function feeRefundPatch(fee: StripeObject, refund: StripeObject) {
+  const refunds = fee.refunds as { data: StripeObject[]; total_count?: number };
+  const total = (refunds.total_count ?? refunds.data.length) + 1;
+  const amountRefunded = (fee.amount_refunded as number) + (refund.amount as number);
+  return {
+    amount_refunded: amountRefunded,
+    refunded: amountRefunded >= (fee.amount as number),
+    refunds: {
+      ...refunds,
+      data: [refund, ...refunds.data].slice(0, EMBEDDED_FEE_REFUNDS),
+      has_more: total > EMBEDDED_FEE_REFUNDS,
+      total_count: total,
+    },
+  };
+}
+
 export function buildPayout(
   ctx: BuildContext,
   input: {
@@ -191,7 +228,7 @@ export function buildEvent(
   },
 ): StripeObject {
   const data: Record<string, unknown> = { object: structuredClone(input.object) };
-  if (input.previousAttributes) data.previous_attributes = input.previousAttributes;
+  if (input.previousAttributes) data.previous_attributes = structuredClone(input.previousAttributes);
   return {
     id: ctx.id("evt"),
     object: "event",

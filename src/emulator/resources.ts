@@ -31,8 +31,10 @@ export type SpecialMatch = (object: StripeObject) => boolean;
 export interface ResourceSpec {
   /** Key of the store collection and of the fixture in fixtures.json. */
   name: string;
-  /** Path under /v1 of the list endpoint; retrieve is `${path}/:id`. */
+  /** Path under /v1 (under the parent's `/:id` for sub-resources) of the list; retrieve is `${path}/:id`. */
   path: string;
+  /** A sub-resource listed per parent object (fee refunds: `/v1/application_fees/:id/refunds`). */
+  parent?: { resource: string; field: string };
   /** Word used in "No such <label>: 'id'". */
   label: string;
   prefix: string;
@@ -178,6 +180,17 @@ export const RESOURCES: readonly ResourceSpec[] = [
     permission: "application_fee_read",
     filters: [created, { param: "charge", kind: "equal" }],
     expandable: ["balance_transaction", "charge"],
+  },
+  {
+    // Stripe has no top-level fee refund list: only pagination under the fee.
+    name: "fee_refund",
+    path: "refunds",
+    parent: { resource: "application_fee", field: "fee" },
+    label: "fee refund",
+    prefix: "fr",
+    permission: "application_fee_read",
+    filters: [],
+    expandable: ["balance_transaction", "fee"],
   },
   {
     name: "event",

@@ -1,4 +1,4 @@
-// What every synced Stripe object type shares in GraphQL: org-scoped node lookup, the common fields,
+// What every synced Stripe object type shares in GraphQL: org-scoped node lookup, amounts, cursor checks
 // and its list on StripeConnection (Relay pagination, newest first, declarative filters).
 
 import type { ObjectRef } from "@pothos/core";
@@ -8,26 +8,21 @@ import { GraphQLError } from "graphql";
 import type PrismaTypes from "../generated/pothos-prisma-types.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
-import { assertPageArgs, badInput, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
+import { badInput } from "./errors.ts";
+import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
 import { DateTimeRange } from "./types/scalars.ts";
+import type { ListFilter, Resource } from "../stripe/resources.ts";
 
-export type SyncedModel =
-  | "StripePayout"
-  | "StripeCharge"
-  | "StripeRefund"
-  | "StripeDispute"
-  | "StripeBalanceTransaction"
-  | "StripeCustomer"
-  | "StripeSubscription"
-  | "StripeApplicationFee"
-  | "StripeIssuingAuthorization"
-  | "StripeIssuingTransaction"
-  | "StripeEvent";
+/** GraphQL (and Prisma model) name of each synced object type: the registry's, and Stripe's events. */
+export type SyncedModel = Capitalize<Resource["model"]> | "StripeEvent";
 
-/** A filter argument of a list: a set of values of a column, a date range on a column, or a flag. */
-export type ListFilter = { arg: string; kind: "values" | "range" | "flag"; column: string };
+export const typeNameOf = (resource: { model: string }) =>
+  `${resource.model[0]!.toUpperCase()}${resource.model.slice(1)}` as Capitalize<Resource["model"]>;
 
-type SchemaTypesOf = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+/** A filter argument of a list, by its argument name. */
+export type NamedListFilter = ListFilter & { arg: string };
+
+export type SchemaTypesOf = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type Range = { gte?: Date | null; lte?: Date | null };
 type FindMany = (args: object) => Promise<unknown[]>;
 
@@ -70,7 +65,7 @@ function rangeWhere(name: string, range: Range): { gte?: Date; lte?: Date } {
   return { ...(range.gte ? { gte: range.gte } : {}), ...(range.lte ? { lte: range.lte } : {}) };
 }
 
-export function filterWhere(filters: readonly ListFilter[], args: Record<string, unknown>) {
+export function filterWhere(filters: readonly NamedListFilter[], args: Record<string, unknown>) {
   const where: Record<string, unknown> = {};
   for (const filter of filters) {
     const value = args[filter.arg];
@@ -78,9 +73,9 @@ export function filterWhere(filters: readonly ListFilter[], args: Record<string,
     where[filter.column] =
       filter.kind === "values"
         ? { in: value as string[] }
-        : filter.kind === "flag"
-          ? value
-          : rangeWhere(filter.arg, value as Range);
+        : filter.kind === "range"
+          ? rangeWhere(filter.arg, value as Range)
+          : value;
   }
   return where;
 }
@@ -110,10 +105,7 @@ export function addConnectionList(options: {
   connectionType: ReturnType<typeof connectionTypeOf>;
   /** Stripe id prefixes of the model, for cursor checks */
   prefixes: readonly string[];
-  filters: readonly ListFilter[];
-  /** Extra arguments beside the filters (e.g. payoutId), mapped to a where clause. */
-  extraWhere?: (args: Record<string, unknown>) => Record<string, unknown>;
-  extraArgs?: Record<string, "String">;
+  filters: readonly NamedListFilter[];
   /** The prefix of row ids in this list (default: the connection's id). */
   cursorScope?: (connectionId: string, ctx: Context) => string;
 }) {
@@ -133,11 +125,10 @@ export function addConnectionList(options: {
                 ? t.arg.stringList({ required: false })
                 : filter.kind === "flag"
                   ? t.arg.boolean({ required: false })
-                  : t.arg({ type: DateTimeRange, required: false }),
+                  : filter.kind === "equals"
+                    ? t.arg.string({ required: false })
+                    : t.arg({ type: DateTimeRange, required: false }),
             ]),
-          ),
-          ...Object.fromEntries(
-            Object.keys(options.extraArgs ?? {}).map((name) => [name, t.arg.string({ required: false })]),
           ),
         },
         resolve: (query, connection, args, ctx) => {
@@ -155,7 +146,6 @@ export function addConnectionList(options: {
             where: {
               connectionId: connection.id,
               ...filterWhere(filters, args as Record<string, unknown>),
-              ...options.extraWhere?.(args as Record<string, unknown>),
             },
             orderBy: [{ created: "desc" }, { id: "desc" }],
           }) as never;
@@ -164,24 +154,4 @@ export function addConnectionList(options: {
       options.connectionType as never,
     ),
   );
-}
-
-/** The fields every synced object type has: which Stripe object it is, when, and the whole of it. */
-export function syncedNode<Name extends SyncedModel>(
-  name: Name,
-  fields: (
-    t: PothosSchemaTypes.PrismaObjectFieldBuilder<SchemaTypesOf, PrismaTypes[Name]>,
-  ) => Record<string, unknown>,
-) {
-  return builder.prismaNode(name as SyncedModel, {
-    id: { field: "id" },
-    nullable: true,
-    findUnique: orgScopedFindUnique,
-    fields: (t) => ({
-      stripeId: t.exposeString("stripeId"),
-      created: t.expose("created", { type: "DateTime" }),
-      raw: t.expose("raw", { type: "JSON" }),
-      ...(fields(t as never) as {}),
-    }),
-  });
 }

@@ -1,11 +1,38 @@
 import Stripe from "stripe";
-import type { Deps } from "../deps.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import type { StripeClients } from "./client.ts";
 import { BUDGET_PER_SECOND, createRateBudget } from "./rate-budget.ts";
 import type { StripeObject } from "./resources.ts";
+import { withRetry } from "./retry.ts";
 
 export type StripeList = { object: "list"; data: StripeObject[]; has_more: boolean };
 
-const MAX_ATTEMPTS = 6;
+/** A connection as the API needs it: its id (budget and credentials) and mode (the budget's size). */
+export type ApiConnection = { id: string; livemode: boolean | null };
+
+/** One page of a list, with the whole second its read began (see sync/upsert.ts readVersion). */
+export type ListPage = { data: StripeObject[]; readAt: Date };
+
+export type StripeApi = {
+  get<T = StripeObject>(connection: ApiConnection, path: string, params?: Record<string, unknown>): Promise<T>;
+  /**
+   * Every page of a Stripe list, 100 objects each, following `starting_after` from `startingAfter` (a
+   * saved cursor) until Stripe says there is no more.
+   */
+  list(
+    connection: ApiConnection,
+    path: string,
+    params?: Record<string, unknown>,
+    startingAfter?: string | null,
+  ): AsyncGenerator<ListPage>;
+};
+
+export type StripeApiDeps = {
+  stripe: Pick<StripeClients, "withConnection">;
+  logger: Logger;
+  clock: Clock;
+};
 
 /** Query string in Stripe's bracket notation: { created: { gte: 1 } } → created[gte]=1. */
 export function stripeQuery(params: Record<string, unknown>): string {
@@ -23,43 +50,71 @@ export function stripeQuery(params: Record<string, unknown>): string {
   return text ? `?${text}` : "";
 }
 
+/** 429s, 5xx and connection failures: a GET changes nothing, so any of them may be sent again. */
+const retryableRead = (error: unknown) =>
+  error instanceof Stripe.errors.StripeRateLimitError ||
+  error instanceof Stripe.errors.StripeAPIError ||
+  error instanceof Stripe.errors.StripeConnectionError;
+
 /**
  * Reads from Stripe for a connection: within the connection's rate budget, retrying 429s and 5xx with
- * exponential backoff and jitter (the SDK itself does not retry a plain 429).
+ * the retry policy (the SDK itself does not retry a plain 429).
  */
-export function createStripeApi(
-  deps: Pick<Deps, "stripe" | "logger">,
-  options: { retryBaseMs?: number } = {},
-) {
-  const retryBaseMs = options.retryBaseMs ?? 500;
+export function createStripeApi(deps: StripeApiDeps, options: { retryBaseMs?: number } = {}): StripeApi {
   const budget = createRateBudget();
 
   async function get<T = StripeObject>(
-    connection: { id: string; livemode: boolean | null },
+    connection: ApiConnection,
     path: string,
     params: Record<string, unknown> = {},
   ): Promise<T> {
     const perSecond = connection.livemode ? BUDGET_PER_SECOND.live : BUDGET_PER_SECOND.test;
-    for (let attempt = 1; ; attempt++) {
-      await budget.take(connection.id, perSecond);
-      try {
+    return withRetry(
+      async () => {
+        await budget.take(connection.id, perSecond);
         return (await deps.stripe.withConnection(connection.id, (stripe, request) =>
           stripe.rawRequest("GET", `${path}${stripeQuery(params)}`, undefined, request),
         )) as T;
-      } catch (error) {
-        const retryable =
-          error instanceof Stripe.errors.StripeRateLimitError ||
-          error instanceof Stripe.errors.StripeAPIError ||
-          error instanceof Stripe.errors.StripeConnectionError;
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
-        const delay = Math.min(30_000, retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
-        deps.logger.debug({ connectionId: connection.id, path, attempt, delay }, "retrying Stripe request");
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
+      },
+      {
+        attempts: 6,
+        firstDelayMs: options.retryBaseMs ?? 500,
+        maxDelayMs: 30_000,
+        retryable: retryableRead,
+        onRetry: (error, attempt) =>
+          deps.logger.debug(
+            { connectionId: connection.id, path, attempt, err: error },
+            "retrying Stripe request",
+          ),
+      },
+    );
+  }
+
+  async function* list(
+    connection: ApiConnection,
+    path: string,
+    params: Record<string, unknown> = {},
+    startingAfter: string | null = null,
+  ): AsyncGenerator<ListPage> {
+    let cursor = startingAfter;
+    for (;;) {
+      const readAt = readVersion(deps.clock.now());
+      const page = await get<StripeList>(connection, path, { limit: 100, ...params, starting_after: cursor });
+      yield { data: page.data, readAt };
+      const last = page.data.at(-1)?.id;
+      if (!page.has_more || typeof last !== "string") return;
+      cursor = last;
     }
   }
 
-  return { get };
+  return { get, list };
 }
 
-export type StripeApi = ReturnType<typeof createStripeApi>;
+/**
+ * The version of what a read returns: events carry whole seconds, and an event of the same second as
+ * the read may or may not be in what was read, so the read counts as that second — such an event is a
+ * tie (settled by reading again), never silently older.
+ */
+export function readVersion(readAt: Date): Date {
+  return new Date(Math.floor(readAt.getTime() / 1000) * 1000);
+}

@@ -1,19 +1,28 @@
 import Stripe from "stripe";
-import type { Deps } from "../deps.ts";
+import { delegateOf } from "../db/delegate.ts";
 import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
-import { deauthorizeInTransaction } from "../stripe/connection-status.ts";
+import { readVersion } from "../stripe/api.ts";
+import { deauthorizeInTransaction, publishConnection } from "../connections/status.ts";
 import {
+  CONNECTION_EVENT_TYPES,
   idOf,
   isDeletionEvent,
+  perParentListsAfter,
   RESOURCE_BY_KEY,
   type ResourceSpec,
   resourceForEvent,
+  retrievePathOf,
   rowId,
+  type SingletonSpec,
   type StripeObject,
+  singletonForEvent,
   unixToDate,
 } from "../stripe/resources.ts";
-import { storeAccount, storeBalance, syncPayoutTransactions, type Writer } from "./fetch-objects.ts";
-import { markObjectDeleted, readVersion, upsertObjects } from "./upsert.ts";
+import { listChildrenOf } from "./per-parent.ts";
+import { publishObject } from "./publish.ts";
+import { readSingleton, singletonVersionIs, storeSingleton } from "./singletons.ts";
+import type { SyncDeps, Writer } from "./sync-deps.ts";
+import { markObjectDeleted, upsertObjects } from "./upsert.ts";
 
 /** A v1 snapshot event, as Stripe sends it by webhook and lists it at /v1/events. */
 export type StripeEventPayload = {
@@ -31,17 +40,10 @@ export type ApplyResult = {
   followUp: (() => Promise<void>) | null;
 };
 
-/** Events about the account, its balance and the connection itself, beside the registry's resources. */
-export const ACCOUNT_EVENT_TYPES = [
-  "account.updated",
-  "balance.available",
-  "account.application.deauthorized",
-] as const;
-
 type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "stripeAccountId">;
-type Publish = (deps: Pick<Deps, "pubsub">) => void;
-/** The object a tie is about: one of the registry's, or the connected account itself. */
-type Tie = ResourceSpec | "account";
+type Publish = (deps: Pick<SyncDeps, "pubsub">) => void;
+/** The object a tie is about: one of the registry's resources or singletons. */
+type Tie = { resource: ResourceSpec } | { singleton: SingletonSpec };
 type Applied = { outcome: "applied" | "ignored"; tie: Tie | null; publish: Publish[] };
 
 /** Applying an event is a few short statements; waiting for the database's one writer may take longer. */
@@ -56,7 +58,7 @@ const TRANSACTION = { maxWait: 20_000, timeout: 20_000 } as const;
  * is settled by reading the object from Stripe (the follow-up, after the commit).
  */
 export async function applyStripeEvent(
-  deps: Deps,
+  deps: SyncDeps,
   connection: Connection,
   event: StripeEventPayload,
   source: "webhook" | "poll",
@@ -106,7 +108,7 @@ export async function applyStripeEvent(
 
 /** Events whose application goes on past their transaction, whatever is stored. */
 function needsFollowUp(event: StripeEventPayload): boolean {
-  return event.type === "payout.reconciliation_completed" || relatedObjects(event).length > 0;
+  return perParentListsAfter(event.type).length > 0 || relatedObjects(event).length > 0;
 }
 
 /**
@@ -114,13 +116,14 @@ function needsFollowUp(event: StripeEventPayload): boolean {
  * second cannot be ordered: the object as Stripe has it now decides), re-reads the objects it changed
  * without an event of their own, links a reconciled payout's transactions; then marks the event applied.
  */
-async function finishEvent(deps: Deps, connection: Connection, event: StripeEventPayload, tie: Tie | null) {
-  const stripeId = event.data.object.id;
-  if (tie === "account") await refetchAccount(deps, connection);
-  else if (tie) await refetchObject(deps, tie, connection, stripeId);
-  for (const { resource, id } of relatedObjects(event)) await refetchObject(deps, resource, connection, id);
-  if (event.type === "payout.reconciliation_completed")
-    await syncPayoutTransactions(deps, connection, stripeId);
+async function finishEvent(deps: SyncDeps, connection: Connection, event: StripeEventPayload, tie: Tie | null) {
+  const object = event.data.object;
+  if (tie && "singleton" in tie) await readSingleton(deps, tie.singleton, connection, "not-older");
+  else if (tie) await refetchObject(deps, tie.resource, connection, object);
+  for (const { resource, id } of relatedObjects(event))
+    await refetchObject(deps, resource, connection, { id });
+  for (const children of perParentListsAfter(event.type))
+    await listChildrenOf(deps, children, connection, object.id);
   await deps.db.prisma.stripeEvent.updateMany({
     where: { id: `${connection.orgId}:${event.id}`, appliedAt: null },
     data: { appliedAt: deps.clock.now() },
@@ -132,7 +135,7 @@ async function finishEvent(deps: Deps, connection: Connection, event: StripeEven
  * stopped): the poller calls it on every run. Whether it was a tie is not stored, so the object is read
  * again in any case — reading Stripe's current state is always right.
  */
-export async function finishUnfinishedEvents(deps: Deps, connection: Connection): Promise<number> {
+export async function finishUnfinishedEvents(deps: SyncDeps, connection: Connection): Promise<number> {
   const unfinished = await deps.db.prisma.stripeEvent.findMany({
     where: { connectionId: connection.id, appliedAt: null },
     orderBy: { created: "asc" },
@@ -141,7 +144,8 @@ export async function finishUnfinishedEvents(deps: Deps, connection: Connection)
   for (const { raw } of unfinished) {
     const event = raw as unknown as StripeEventPayload;
     const resource = resourceForEvent(event.type);
-    const tie: Tie | null = resource ?? (event.type === "account.updated" ? "account" : null);
+    const singleton = singletonForEvent(event.type);
+    const tie: Tie | null = resource ? { resource } : singleton?.sameSecond === "tie" ? { singleton } : null;
     await finishEvent(deps, connection, event, tie);
   }
   return unfinished.length;
@@ -159,7 +163,7 @@ function relatedObjects(event: StripeEventPayload): { resource: ResourceSpec; id
 
 async function applyObject(
   tx: Writer,
-  deps: Deps,
+  deps: SyncDeps,
   connection: Connection,
   event: StripeEventPayload,
   now: Date,
@@ -183,24 +187,22 @@ async function applyObject(
     const tie = !changed && (await storedVersionEquals(tx, resource, connection, object.id, versionAt));
     return {
       outcome: "applied",
-      tie: tie ? resource : null,
+      tie: tie ? { resource } : null,
       publish: changed ? [(d) => publishObject(d, resource, connection, object.id)] : [],
     };
   }
-  switch (event.type) {
-    case "account.updated": {
-      const written = await storeAccount(tx, connection, object, versionAt, now);
-      const stored = written
-        ? null
-        : await tx.stripeAccount.findUnique({ where: { connectionId: connection.id } });
-      const tie = stored?.lastEventAt?.getTime() === versionAt.getTime();
-      return { outcome: "applied", tie: tie ? "account" : null, publish: [] };
-    }
-    case "balance.available":
-      await storeBalance(tx, connection, object, versionAt, now);
-      return { outcome: "applied", tie: null, publish: [] };
-    case "account.application.deauthorized": {
-      if (!connection.stripeAccountId || connection.livemode === null) break;
+  const singleton = singletonForEvent(event.type);
+  if (singleton) {
+    const written = await storeSingleton(tx, singleton, connection, object, versionAt, now);
+    const tie =
+      !written &&
+      singleton.sameSecond === "tie" &&
+      (await singletonVersionIs(tx, singleton, connection.id, versionAt));
+    return { outcome: "applied", tie: tie ? { singleton } : null, publish: [] };
+  }
+  if ((CONNECTION_EVENT_TYPES as readonly string[]).includes(event.type)) {
+    // account.application.deauthorized: the merchant removed the app's access.
+    if (connection.stripeAccountId && connection.livemode !== null) {
       const disconnected = await deauthorizeInTransaction(tx, now, {
         orgId: connection.orgId,
         stripeAccountId: connection.stripeAccountId,
@@ -209,15 +211,11 @@ async function applyObject(
       return {
         outcome: "applied",
         tie: null,
-        publish: disconnected ? [(d) => publishConnectionChange(d, disconnected)] : [],
+        publish: disconnected ? [(d) => publishConnection(d, disconnected)] : [],
       };
     }
   }
   return { outcome: "ignored", tie: null, publish: [] };
-}
-
-function publishConnectionChange(deps: Pick<Deps, "pubsub">, connection: { id: string; orgId: string }) {
-  deps.pubsub.publish("connection:updated", { orgId: connection.orgId, connectionId: connection.id });
 }
 
 async function storedVersionEquals(
@@ -227,9 +225,9 @@ async function storedVersionEquals(
   stripeId: string,
   versionAt: Date,
 ): Promise<boolean> {
-  const delegate = tx[resource.model] as unknown as {
+  const delegate = delegateOf<{
     findUnique(args: object): Promise<{ lastEventAt: Date | null } | null>;
-  };
+  }>(tx, resource.model);
   const row = await delegate.findUnique({
     where: { id: rowId(connection.id, stripeId) },
     select: { lastEventAt: true },
@@ -237,17 +235,19 @@ async function storedVersionEquals(
   return row?.lastEventAt?.getTime() === versionAt.getTime();
 }
 
-async function refetchAccount(deps: Deps, connection: Connection) {
-  const readAt = readVersion(deps.clock.now());
-  const account = await deps.stripeApi.get(connection, "/v1/account");
-  await storeAccount(deps.db.prisma, connection, account, readAt, deps.clock.now(), "not-older");
-}
-
-async function refetchObject(deps: Deps, resource: ResourceSpec, connection: Connection, stripeId: string) {
+async function refetchObject(
+  deps: SyncDeps,
+  resource: ResourceSpec,
+  connection: Connection,
+  known: StripeObject,
+) {
+  const stripeId = known.id;
+  const path = retrievePathOf(resource, known);
+  if (!path) return;
   const readAt = readVersion(deps.clock.now());
   let object: StripeObject;
   try {
-    object = await deps.stripeApi.get(connection, `${resource.listPath}/${encodeURIComponent(stripeId)}`);
+    object = await deps.stripeApi.get(connection, path);
   } catch (error) {
     // Gone from Stripe (past its retention) or not granted: final answers, nothing to settle with.
     const final =
@@ -275,18 +275,4 @@ async function refetchObject(deps: Deps, resource: ResourceSpec, connection: Con
     { replace: "not-older", log: deps.logger },
   );
   if (written.has(stripeId)) publishObject(deps, resource, connection, stripeId);
-}
-
-export function publishObject(
-  deps: Pick<Deps, "pubsub">,
-  resource: ResourceSpec,
-  connection: Pick<Connection, "id" | "orgId">,
-  stripeId: string,
-) {
-  if (!resource.topic) return;
-  deps.pubsub.publish(resource.topic, {
-    orgId: connection.orgId,
-    connectionId: connection.id,
-    id: rowId(connection.id, stripeId),
-  });
 }

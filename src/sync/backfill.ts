@@ -1,35 +1,33 @@
 import Stripe from "stripe";
-import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
-import type { StripeList } from "../stripe/api.ts";
-import { RESOURCES, type ResourceSpec, type StripeObject } from "../stripe/resources.ts";
-import { publishObject } from "./apply-event.ts";
-import { fetchAccountAndBalance, syncPayoutTransactions } from "./fetch-objects.ts";
+import { PER_PARENT_RESOURCES, type PerParentResource, RESOURCES, type ResourceSpec, SINGLETONS } from "../stripe/resources.ts";
+import { listChildrenOf, parentsAfter } from "./per-parent.ts";
+import { publishObject } from "./publish.ts";
+import { readSingleton } from "./singletons.ts";
+import type { SyncDeps } from "./sync-deps.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
 import { readSyncState, writeSyncState } from "./sync-state.ts";
-import { readVersion, upsertObjects } from "./upsert.ts";
+import { upsertObjects } from "./upsert.ts";
 
-type Connection = Pick<
-  StripeConnection,
-  "id" | "orgId" | "livemode" | "eventsPolledUntil" | "stripeAccountId"
->;
+type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "eventsPolledUntil" | "stripeAccountId">;
 
 /** Thrown by a heartbeat when the instance stops: the work ends, resumable from the saved cursors. */
 export class SyncStopped extends Error {
   override name = "SyncStopped";
 }
 
-/** Sync-state names beside the registry's resources. */
-export const ACCOUNT_STATE = "account";
-export const PAYOUT_TRANSACTIONS_STATE = "payout_transactions";
-
 /**
- * Copies everything the app may read: the account and balance, every resource of the registry
- * (100 per page, newest first), then the balance transactions of each reconciled payout. Progress is
- * saved after each page, so a restarted backfill resumes where it stopped. A resource the app lacks the
- * permission for is marked "forbidden" and skipped; anything else fails the backfill (retried later).
+ * Copies everything the app may read, as the registry lists it: each singleton (the account, its balance),
+ * every top-level list (100 per page, newest first), then the per-parent lists (a reconciled payout's
+ * balance transactions, a refunded fee's refunds). Progress is saved after each page, so a restarted
+ * backfill resumes where it stopped. A resource the app lacks the permission for is marked "forbidden"
+ * and skipped; anything else fails the backfill (retried later).
  */
-export async function backfillConnection(deps: Deps, connection: Connection, heartbeat: () => Promise<void>) {
+export async function backfillConnection(
+  deps: SyncDeps,
+  connection: Connection,
+  heartbeat: () => Promise<void>,
+) {
   if (!connection.eventsPolledUntil) {
     // The poller reads events from here on: anything before is in the data backfill copies.
     await deps.db.prisma.stripeConnection.updateMany({
@@ -37,78 +35,64 @@ export async function backfillConnection(deps: Deps, connection: Connection, hea
       data: { eventsPolledUntil: deps.clock.now() },
     });
   }
-  await step(deps, connection.id, ACCOUNT_STATE, async () => {
-    await fetchAccountAndBalance(deps, connection);
-    return 1;
-  });
-  for (const resource of RESOURCES) {
-    await backfillResource(deps, connection, resource, heartbeat);
+  for (const singleton of SINGLETONS) {
+    await once(deps, connection.id, singleton.key, async () => {
+      await readSingleton(deps, singleton, connection);
+      await writeSyncState(deps, connection.id, singleton.key, { objectsSynced: 1 });
+    });
   }
-  await backfillPayoutTransactions(deps, connection, heartbeat);
+  for (const resource of RESOURCES as readonly ResourceSpec[]) {
+    if (resource.list) await backfillList(deps, connection, resource, resource.list, heartbeat);
+  }
+  for (const resource of PER_PARENT_RESOURCES) await backfillPerParent(deps, connection, resource, heartbeat);
 }
 
-async function backfillResource(
-  deps: Deps,
+async function backfillList(
+  deps: SyncDeps,
   connection: Connection,
   resource: ResourceSpec,
+  list: NonNullable<ResourceSpec["list"]>,
   heartbeat: () => Promise<void>,
 ) {
-  const state = await readSyncState(deps, connection.id, resource.key);
-  if (state?.status === "done") return;
-  await guarded(deps, connection.id, resource.key, async () => {
-    let cursor = state?.cursor ?? undefined;
-    for (;;) {
-      const readAt = readVersion(deps.clock.now());
-      const page = await deps.stripeApi.get<StripeList>(connection, resource.listPath, {
-        limit: 100,
-        starting_after: cursor,
-        ...resource.listParams,
-      });
+  await once(deps, connection.id, resource.key, async (cursor) => {
+    for await (const page of deps.stripeApi.list(connection, list.path, list.params, cursor)) {
       const { written, objects, skipped } = await upsertObjects(
         deps.db.prisma,
         resource,
         connection,
-        page.data.map((object: StripeObject) => ({ object, versionAt: readAt })),
+        page.data.map((object) => ({ object, versionAt: page.readAt })),
         deps.clock.now(),
         { log: deps.logger },
       );
       // Subscribers hear of backfilled objects the same way as of webhook updates.
       for (const stripeId of written) publishObject(deps, resource, connection, stripeId);
-      const last = page.data.at(-1)?.id;
-      cursor = typeof last === "string" ? last : cursor;
+      cursor = page.data.at(-1)?.id ?? cursor;
       await writeSyncState(deps, connection.id, resource.key, {
-        cursor: cursor ?? null,
+        cursor,
         objectsSynced: { increment: objects },
         objectsSkipped: { increment: skipped },
       });
       await heartbeat();
-      if (!page.has_more || page.data.length === 0) return;
     }
   });
 }
 
-/** Each automatic payout whose reconciliation is complete, in id order, resumable by payout id. */
-async function backfillPayoutTransactions(
-  deps: Deps,
+/** Each stored parent that can have children, in id order, resumable by parent id. */
+async function backfillPerParent(
+  deps: SyncDeps,
   connection: Connection,
+  resource: PerParentResource,
   heartbeat: () => Promise<void>,
 ) {
-  const state = await readSyncState(deps, connection.id, PAYOUT_TRANSACTIONS_STATE);
-  if (state?.status === "done") return;
-  await guarded(deps, connection.id, PAYOUT_TRANSACTIONS_STATE, async () => {
-    let after = state?.cursor ?? "";
+  await once(deps, connection.id, resource.perParent.state, async (cursor) => {
+    let after = cursor ?? "";
     for (;;) {
-      const payouts = await deps.db.prisma.stripePayout.findMany({
-        where: { connectionId: connection.id, reconciliationStatus: "completed", stripeId: { gt: after } },
-        orderBy: { stripeId: "asc" },
-        select: { stripeId: true },
-        take: 50,
-      });
-      if (payouts.length === 0) return;
-      for (const { stripeId } of payouts) {
-        const count = await syncPayoutTransactions(deps, connection, stripeId);
+      const parents = await parentsAfter(deps, resource, connection.id, after);
+      if (parents.length === 0) return;
+      for (const { stripeId } of parents) {
+        const count = await listChildrenOf(deps, resource, connection, stripeId);
         after = stripeId;
-        await writeSyncState(deps, connection.id, PAYOUT_TRANSACTIONS_STATE, {
+        await writeSyncState(deps, connection.id, resource.perParent.state, {
           cursor: after,
           objectsSynced: { increment: count },
         });
@@ -118,20 +102,21 @@ async function backfillPayoutTransactions(
   });
 }
 
-async function step(deps: Deps, connectionId: string, name: string, run: () => Promise<number>) {
+/**
+ * Runs one step of the backfill unless its sync state says it is done, keeping the state up to date;
+ * `run` gets the cursor it saved last.
+ */
+async function once(
+  deps: SyncDeps,
+  connectionId: string,
+  name: string,
+  run: (cursor: string | null) => Promise<void>,
+) {
   const state = await readSyncState(deps, connectionId, name);
   if (state?.status === "done") return;
-  await guarded(deps, connectionId, name, async () => {
-    const count = await run();
-    await writeSyncState(deps, connectionId, name, { objectsSynced: count });
-  });
-}
-
-/** Runs one resource's work with its sync state kept up to date. */
-async function guarded(deps: Deps, connectionId: string, name: string, run: () => Promise<void>) {
   await writeSyncState(deps, connectionId, name, { status: "running", error: null });
   try {
-    await run();
+    await run(state?.cursor ?? null);
     await writeSyncState(deps, connectionId, name, {
       status: "done",
       cursor: null,

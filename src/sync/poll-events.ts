@@ -1,10 +1,10 @@
-import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
-import type { StripeList } from "../stripe/api.ts";
+import { EVENTS } from "../stripe/resources.ts";
 import { applyStripeEvent, finishUnfinishedEvents, type StripeEventPayload } from "./apply-event.ts";
+import type { SyncDeps } from "./sync-deps.ts";
 import { writeSyncState } from "./sync-state.ts";
 
-export const EVENTS_STATE = "events";
+export const EVENTS_STATE = EVENTS.key;
 
 /**
  * How far before its position the poller reads again. Stripe's list can show an event a little after
@@ -24,7 +24,7 @@ type Connection = Pick<
 >;
 
 /** True when the poller can no longer trust /v1/events to hold everything since its position. */
-export function pollPositionExpired(deps: Pick<Deps, "clock">, position: Date | null): boolean {
+export function pollPositionExpired(deps: Pick<SyncDeps, "clock">, position: Date | null): boolean {
   return position !== null && position.getTime() < deps.clock.now().getTime() - EVENTS_SAFE_AGE_MS;
 }
 
@@ -35,7 +35,7 @@ export function pollPositionExpired(deps: Pick<Deps, "clock">, position: Date | 
  * everything listed is applied, to when the listing began. Events whose follow-up (a read from Stripe)
  * failed earlier are finished here too.
  */
-export async function pollEvents(deps: Deps, connection: Connection): Promise<number> {
+export async function pollEvents(deps: SyncDeps, connection: Connection): Promise<number> {
   const listedAt = deps.clock.now();
   const position = connection.eventsPolledUntil ?? listedAt;
   const since = Math.floor((position.getTime() - POLL_OVERLAP_MS) / 1000);
@@ -67,19 +67,11 @@ export async function pollEvents(deps: Deps, connection: Connection): Promise<nu
   return applied;
 }
 
-async function listEventsSince(deps: Deps, connection: Connection, since: number) {
+async function listEventsSince(deps: SyncDeps, connection: Connection, since: number) {
   const events: StripeEventPayload[] = [];
-  let startingAfter: string | undefined;
-  for (;;) {
-    const page = await deps.stripeApi.get<StripeList>(connection, "/v1/events", {
-      created: { gte: since },
-      limit: 100,
-      starting_after: startingAfter,
-    });
+  for await (const page of deps.stripeApi.list(connection, EVENTS.path, { created: { gte: since } }))
     events.push(...(page.data as unknown as StripeEventPayload[]));
-    if (!page.has_more || page.data.length === 0) return events;
-    startingAfter = page.data.at(-1)!.id;
-  }
+  return events;
 }
 
 /** Stripe lists newest first; within one second its order is the only order there is. */
@@ -90,7 +82,7 @@ function oldestFirst(events: StripeEventPayload[]): StripeEventPayload[] {
     .map(({ event }) => event);
 }
 
-async function storedEventIds(deps: Deps, orgId: string, ids: string[]): Promise<Set<string>> {
+async function storedEventIds(deps: SyncDeps, orgId: string, ids: string[]): Promise<Set<string>> {
   const known = new Set<string>();
   // Weeks of events make a long list: ask in slices, well under any bind-parameter limit.
   for (let start = 0; start < ids.length; start += 1000) {

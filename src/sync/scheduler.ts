@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { createConnectionLease } from "../db/connection-lease.ts";
-import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
-import { publishConnection } from "../stripe/connection-status.ts";
-import { NeedsReauthError } from "../stripe/tokens.ts";
+import { publishConnection } from "../connections/status.ts";
+import { NeedsReauthError } from "../connections/credentials.ts";
 import { backfillConnection, SyncStopped } from "./backfill.ts";
-import { fetchBalance } from "./fetch-objects.ts";
+import { SINGLETONS } from "../stripe/resources.ts";
 import { EVENTS_STATE, pollEvents, pollPositionExpired } from "./poll-events.ts";
+import { readSingleton } from "./singletons.ts";
+import type { SyncDeps } from "./sync-deps.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
 import { readSyncState, resetSyncStates, writeSyncState } from "./sync-state.ts";
 
@@ -43,7 +44,7 @@ export function retryDelayMs(failures: number): number {
  * agrees; each run holds the connection's lease, so one instance at a time syncs it. A failure marks it
  * UNHEALTHY and schedules a retry with exponential backoff, whatever else (webhooks) touches the row.
  */
-export function createSyncScheduler(deps: Deps): SyncScheduler {
+export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
   const owner = `${process.pid}-${randomUUID()}`;
   const leases = createConnectionLease(
     deps,
@@ -127,7 +128,7 @@ export function createSyncScheduler(deps: Deps): SyncScheduler {
  * poller. A poll position past Stripe's 30 days of events cannot be trusted to catch up: every object
  * is listed again first, and the `relist` sync state says so.
  */
-async function syncConnection(deps: Deps, connection: StripeConnection, heartbeat: () => Promise<void>) {
+async function syncConnection(deps: SyncDeps, connection: StripeConnection, heartbeat: () => Promise<void>) {
   if (pollPositionExpired(deps, connection.eventsPolledUntil)) {
     deps.logger.warn(
       { connectionId: connection.id, polledUntil: connection.eventsPolledUntil },
@@ -143,10 +144,13 @@ async function syncConnection(deps: Deps, connection: StripeConnection, heartbea
   }
   await backfillConnection(deps, await reread(deps, connection.id), heartbeat);
   await pollEvents(deps, await reread(deps, connection.id));
-  await fetchBalance(deps, connection).catch((error) => {
-    // Without balance_read the rest of the connection still syncs (the backfill marked it forbidden).
-    if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
-  });
+  for (const singleton of SINGLETONS) {
+    if (!("readEachPoll" in singleton)) continue;
+    await readSingleton(deps, singleton, connection).catch((error) => {
+      // Without its permission the rest of the connection still syncs (the backfill marked it forbidden).
+      if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
+    });
+  }
   const relist = await readSyncState(deps, connection.id, RELIST_STATE);
   if (relist?.status === "running") {
     await writeSyncState(deps, connection.id, RELIST_STATE, {
@@ -157,11 +161,11 @@ async function syncConnection(deps: Deps, connection: StripeConnection, heartbea
   }
 }
 
-const reread = (deps: Deps, connectionId: string) =>
+const reread = (deps: SyncDeps, connectionId: string) =>
   deps.db.prisma.stripeConnection.findUniqueOrThrow({ where: { id: connectionId } });
 
 /** READY again, the failure count cleared, the next poll one interval away. */
-async function recordSuccess(deps: Deps, connection: Pick<StripeConnection, "id" | "orgId">) {
+async function recordSuccess(deps: SyncDeps, connection: Pick<StripeConnection, "id" | "orgId">) {
   const now = deps.clock.now();
   // Only a connection still being synced: a deauthorization that arrived meanwhile stands.
   const { count } = await deps.db.prisma.stripeConnection.updateMany({
@@ -178,7 +182,7 @@ async function recordSuccess(deps: Deps, connection: Pick<StripeConnection, "id"
   if (count > 0) publishConnection(deps, connection);
 }
 
-async function recordFailure(deps: Deps, connectionId: string, error: unknown) {
+async function recordFailure(deps: SyncDeps, connectionId: string, error: unknown) {
   const now = deps.clock.now();
   const current = await reread(deps, connectionId);
   const failures = current.syncFailures + 1;

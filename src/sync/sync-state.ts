@@ -1,15 +1,15 @@
-import type { Deps } from "../deps.ts";
+import type { SyncDeps } from "./sync-deps.ts";
 
 export type SyncStatus = "pending" | "running" | "done" | "failed" | "forbidden";
 
-export function readSyncState(deps: Deps, connectionId: string, resource: string) {
+export function readSyncState(deps: Pick<SyncDeps, "db">, connectionId: string, resource: string) {
   return deps.db.prisma.stripeSyncState.findUnique({
     where: { connectionId_resource: { connectionId, resource } },
   });
 }
 
 export function writeSyncState(
-  deps: Deps,
+  deps: Pick<SyncDeps, "db">,
   connectionId: string,
   resource: string,
   data: {
@@ -41,6 +41,6 @@ export function writeSyncState(
 }
 
 /** A full resync starts every resource over; `keep` names states that survive it. */
-export function resetSyncStates(deps: Deps, connectionId: string, keep: string[] = []) {
+export function resetSyncStates(deps: Pick<SyncDeps, "db">, connectionId: string, keep: string[] = []) {
   return deps.db.prisma.stripeSyncState.deleteMany({ where: { connectionId, resource: { notIn: keep } } });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "../logger.ts";
+import { readColumns } from "../stripe/columns.ts";
 import { type ResourceSpec, rowId, type StripeObject, unixToDate } from "../stripe/resources.ts";
 
 /** What upserts need of a Prisma client or of an interactive transaction. */
@@ -10,7 +11,7 @@ export type VersionedObject = {
   object: StripeObject;
   /**
    * When this state of the object was true: an event's `created`, or the second a read from Stripe
-   * started (see readVersion). Ordinary writes only replace a strictly older version, so replays and
+   * started (see stripe/api.ts readVersion). Ordinary writes only replace a strictly older version, so replays and
    * late deliveries change nothing; a version equal to the stored one is a tie the caller settles.
    */
   versionAt: Date;
@@ -36,19 +37,10 @@ export type UpsertResult = {
   skipped: number;
 };
 
-/**
- * The version of an object read from Stripe at `readAt`. Events carry whole seconds, and an event of the
- * same second as the read may or may not be in what was read: the read counts as that second, so such
- * an event is a tie (settled by reading again), never silently older.
- */
-export function readVersion(readAt: Date): Date {
-  return new Date(Math.floor(readAt.getTime() / 1000) * 1000);
-}
-
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Table name of a Prisma model delegate name ("stripePayout" → "StripePayout"). */
-export const tableOf = (resource: ResourceSpec) => resource.model[0]!.toUpperCase() + resource.model.slice(1);
+export const tableOf = (model: string) => model[0]!.toUpperCase() + model.slice(1);
 
 type Row = Record<string, unknown>;
 
@@ -62,7 +54,7 @@ function toRow(
   syncedAt: Date,
 ): Row | null {
   if (typeof object?.id !== "string" || object.id.length === 0 || object.id.length > 255) return null;
-  const columns = resource.columns(object);
+  const columns = readColumns(resource.columns, object);
   for (const value of Object.values(columns)) {
     // Amounts past 2^53 − 1 were already rounded by JSON.parse: storing them would store a wrong number.
     if (
@@ -131,7 +123,7 @@ export async function upsertObjects(
     });
     return `(${placeholders.join(", ")})`;
   });
-  const table = quote(tableOf(resource));
+  const table = quote(tableOf(resource.model));
   const updates = columns
     .filter((column) => column !== "id")
     // A deletion is final at Stripe: no later copy of the object undoes it.
@@ -164,7 +156,7 @@ export async function markObjectDeleted(
   stripeId: string,
   at: Date,
 ): Promise<boolean> {
-  const table = quote(tableOf(resource));
+  const table = quote(tableOf(resource.model));
   const changed = await sql.$queryRawUnsafe<unknown[]>(
     `UPDATE ${table} SET "deleted" = true, "updatedAt" = $2 WHERE "id" = $1 AND "deleted" = false RETURNING "id"`,
     rowId(connectionId, stripeId),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { createDeps, type Deps } from "../../src/deps.ts";
 import { StripeHttpError } from "../../src/emulator/api-errors.ts";
+import { delegateOf } from "../../src/db/delegate.ts";
 import { RESOURCE_BY_KEY, type ResourceKey } from "../../src/stripe/resources.ts";
 import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
@@ -207,9 +208,9 @@ describe.each(databaseTargets)("synced data under random interleavings on $name"
           const expected: Json[] = [];
           let startingAfter: string | undefined;
           for (;;) {
-            const query = new URLSearchParams({ limit: "100", ...(resource.listParams ?? {}) });
+            const query = new URLSearchParams({ limit: "100", ...(resource.list?.params ?? {}) });
             if (startingAfter) query.set("starting_after", startingAfter);
-            const page = (await sdk.rawRequest("GET", `${resource.listPath}?${query}`)) as unknown as {
+            const page = (await sdk.rawRequest("GET", `${resource.list!.path}?${query}`)) as unknown as {
               data: Json[];
               has_more: boolean;
             };
@@ -217,11 +218,9 @@ describe.each(databaseTargets)("synced data under random interleavings on $name"
             if (!page.has_more || page.data.length === 0) break;
             startingAfter = page.data.at(-1).id;
           }
-          const rows = (await (
-            prisma[resource.model] as unknown as {
-              findMany(a: object): Promise<{ stripeId: string; raw: Json; deleted?: boolean }[]>;
-            }
-          ).findMany({ where: { connectionId } })) as { stripeId: string; raw: Json; deleted?: boolean }[];
+          const rows = await delegateOf<{
+            findMany(a: object): Promise<{ stripeId: string; raw: Json; deleted?: boolean }[]>;
+          }>(prisma, resource.model).findMany({ where: { connectionId } });
           const live = rows.filter((row) => !(key === "customers" && row.deleted));
           expect(live.map((row) => row.stripeId).sort(), key).toEqual(expected.map((o) => o.id).sort());
           const byId = new Map(expected.map((object) => [object.id, object]));

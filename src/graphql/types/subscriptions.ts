@@ -2,10 +2,13 @@
 // resolver reads the row as it is now, so a subscriber never sees data older than the database.
 import { GraphQLError } from "graphql";
 import { filter, pipe } from "graphql-yoga";
-import type { ObjectUpdated, Topics } from "../../pubsub.ts";
-import { findConnection } from "../../stripe/connections.ts";
+import { delegateOf } from "../../db/delegate.ts";
+import { type ObjectTopic, type ObjectUpdated, objectTopic } from "../../pubsub.ts";
+import { RESOURCES, type ResourceSpec } from "../../stripe/resources.ts";
+import { findConnection } from "../../connections/lifecycle.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
+import { typeNameOf } from "../stripe-objects.ts";
 
 type GlobalId = { typename: string; id: string };
 
@@ -50,8 +53,6 @@ function readOnce<T>(event: object, query: object, read: () => Promise<T>): Prom
   return pending;
 }
 
-type ObjectTopic = Exclude<keyof Topics, "connection:updated" | "stripe-event:received">;
-
 /** The subscribe half shared by the object subscriptions: one topic, narrowed to the org (and connection). */
 function subscribeToObjects(topic: ObjectTopic) {
   return async (_root: unknown, args: { connectionId?: GlobalId | null }, ctx: Context) => {
@@ -63,52 +64,29 @@ function subscribeToObjects(topic: ObjectTopic) {
 const scope = (name: string) =>
   `Every new state of a ${name} of the caller's org (or of the connection given), whether it came from a webhook, reconcile or backfill.`;
 
-builder.subscriptionFields((t) => ({
-  payoutUpdated: t.prismaField({
-    type: "StripePayout",
-    description: scope("payout"),
-    authScopes: { org: true },
-    args: { connectionId: t.arg.globalID({ required: false }) },
-    subscribe: subscribeToObjects("payout:updated"),
-    resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      readOnce(event, query, () =>
-        ctx.deps.db.prisma.stripePayout.findUniqueOrThrow({ ...query, where: { id: event.id } }),
-      ),
-  }),
-  chargeUpdated: t.prismaField({
-    type: "StripeCharge",
-    description: scope("charge"),
-    authScopes: { org: true },
-    args: { connectionId: t.arg.globalID({ required: false }) },
-    subscribe: subscribeToObjects("charge:updated"),
-    resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      readOnce(event, query, () =>
-        ctx.deps.db.prisma.stripeCharge.findUniqueOrThrow({ ...query, where: { id: event.id } }),
-      ),
-  }),
-  refundUpdated: t.prismaField({
-    type: "StripeRefund",
-    description: scope("refund"),
-    authScopes: { org: true },
-    args: { connectionId: t.arg.globalID({ required: false }) },
-    subscribe: subscribeToObjects("refund:updated"),
-    resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      readOnce(event, query, () =>
-        ctx.deps.db.prisma.stripeRefund.findUniqueOrThrow({ ...query, where: { id: event.id } }),
-      ),
-  }),
-  disputeUpdated: t.prismaField({
-    type: "StripeDispute",
-    description: scope("dispute"),
-    authScopes: { org: true },
-    args: { connectionId: t.arg.globalID({ required: false }) },
-    subscribe: subscribeToObjects("dispute:updated"),
-    resolve: (query, event: ObjectUpdated, _args, ctx) =>
-      readOnce(event, query, () =>
-        ctx.deps.db.prisma.stripeDispute.findUniqueOrThrow({ ...query, where: { id: event.id } }),
-      ),
-  }),
-}));
+type FindUnique = { findUniqueOrThrow(args: object): Promise<unknown> };
+
+/** `<resource>Updated` for each live resource of the registry. */
+for (const resource of RESOURCES as readonly ResourceSpec[]) {
+  const live = resource.graphql.live;
+  if (!live) continue;
+  builder.subscriptionField(live.subscription, (t) =>
+    t.prismaField({
+      type: typeNameOf(resource) as "StripePayout",
+      description: scope(live.noun),
+      authScopes: { org: true },
+      args: { connectionId: t.arg.globalID({ required: false }) },
+      subscribe: subscribeToObjects(objectTopic(resource.object)),
+      resolve: (query, event: ObjectUpdated, _args, ctx) =>
+        readOnce(event, query, () =>
+          delegateOf<FindUnique>(ctx.deps.db.prisma, resource.model).findUniqueOrThrow({
+            ...query,
+            where: { id: event.id },
+          }),
+        ) as never,
+    }),
+  );
+}
 
 /** Exact event types, or Stripe-style wildcards such as `payout.*` and `*`. */
 function typeMatcher(types: readonly string[] | null | undefined): (type: string) => boolean {

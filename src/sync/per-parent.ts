@@ -1,0 +1,57 @@
+import { delegateOf } from "../db/delegate.ts";
+import { type PerParentResource, RESOURCE_BY_KEY } from "../stripe/resources.ts";
+import { publishObject } from "./publish.ts";
+import type { SyncDeps } from "./sync-deps.ts";
+import { upsertObjects } from "./upsert.ts";
+
+type Connection = { id: string; orgId: string; livemode: boolean | null };
+type Delegate = { findMany(args: object): Promise<{ stripeId: string }[]> };
+
+/**
+ * Lists a resource's objects of one parent (a payout's balance transactions, a fee's refunds) and stores
+ * them, with the parent's id in the link column where Stripe keeps it off the object. Returns the count.
+ */
+export async function listChildrenOf(
+  deps: SyncDeps,
+  resource: PerParentResource,
+  connection: Connection,
+  parentId: string,
+): Promise<number> {
+  const { perParent } = resource;
+  const extra = perParent.linkColumn ? { [perParent.linkColumn]: parentId } : undefined;
+  let count = 0;
+  for await (const page of deps.stripeApi.list(
+    connection,
+    perParent.path(parentId),
+    perParent.params?.(parentId),
+  )) {
+    const { written } = await upsertObjects(
+      deps.db.prisma,
+      resource,
+      connection,
+      page.data.map((object) => ({ object, versionAt: page.readAt, ...(extra ? { extra } : {}) })),
+      deps.clock.now(),
+      // The link to the parent is new information even when the object itself is unchanged.
+      { replace: "not-older", log: deps.logger },
+    );
+    for (const stripeId of written) publishObject(deps, resource, connection, stripeId);
+    count += page.data.length;
+  }
+  return count;
+}
+
+/** Stored parents that can have children, in id order after `after`, a batch at a time. */
+export function parentsAfter(
+  deps: Pick<SyncDeps, "db">,
+  resource: PerParentResource,
+  connectionId: string,
+  after: string,
+): Promise<{ stripeId: string }[]> {
+  const parent = delegateOf<Delegate>(deps.db.prisma, RESOURCE_BY_KEY.get(resource.perParent.parent)!.model);
+  return parent.findMany({
+    where: { connectionId, ...resource.perParent.parentWhere, stripeId: { gt: after } },
+    orderBy: { stripeId: "asc" },
+    select: { stripeId: true },
+    take: 50,
+  });
+}
