@@ -4,12 +4,12 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
+import { startConnection } from "../src/connections/lifecycle.ts";
 import { createDeps, type Deps } from "../src/deps.ts";
 import { createEmulator, type EmulatorOptions } from "../src/emulator/create-emulator.ts";
 import { createLogger } from "../src/logger.ts";
 import { createOrg } from "../src/orgs/orgs.ts";
 import { setStripeConfig } from "../src/orgs/stripe-config.ts";
-import { startConnection } from "../src/stripe/connections.ts";
 
 export type BenchWorld = {
   deps: Deps;

@@ -1,19 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import type { Deps } from "./deps.ts";
-import { createGraphQLServer } from "./graphql/yoga.ts";
+import { connectionGlobalId } from "./graphql/stripe-objects.ts";
+import { createGraphQLServer, type GraphQLServer } from "./graphql/yoga.ts";
+import { errorBody } from "./http/error-body.ts";
 import { createReadyzHandler, handleHealthz } from "./http/health.ts";
 import { createOAuthRedirectHandler } from "./http/oauth-redirect.ts";
 import { createStripeWebhookHandler, limitWebhookBody } from "./http/stripe-webhook.ts";
 import type { Logger } from "./logger.ts";
 
-export type App = { fetch(request: Request): Promise<Response> };
+export type App = {
+  fetch(request: Request): Promise<Response>;
+  /** The Yoga behind /graphql, for the WebSocket endpoint (http/websocket.ts) to serve too. */
+  graphql: GraphQLServer;
+};
 
 type Env = { Variables: { requestId: string; log: Logger } };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** The whole HTTP surface: GraphQL at /graphql beside the REST routes Stripe calls, and health checks. */
+/**
+ * The whole HTTP surface: GraphQL at /graphql beside the REST routes Stripe calls, and health checks.
+ * The app exposes its Yoga, which http/websocket.ts serves over WebSocket too.
+ */
 export function createApp(deps: Deps): App {
   const graphql = createGraphQLServer(deps);
   const app = new Hono<Env>();
@@ -41,18 +50,19 @@ export function createApp(deps: Deps): App {
 
   app.get("/healthz", handleHealthz);
   app.get("/readyz", createReadyzHandler(deps));
-  app.get("/stripe/proxy/:orgId/redirect", createOAuthRedirectHandler(deps));
+  app.get(
+    "/stripe/proxy/:orgId/redirect",
+    createOAuthRedirectHandler(deps, { publicConnectionId: connectionGlobalId }),
+  );
   app.post("/stripe/webhooks/:orgId", limitWebhookBody, createStripeWebhookHandler(deps));
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
     graphql.handle(c.req.raw, { requestId: c.get("requestId"), log: c.get("log") }),
   );
-  app.notFound((c) =>
-    c.json({ error: { code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
-  );
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
     c.get("log").error({ err: error }, "unhandled error in HTTP route");
-    return c.json({ error: { code: "INTERNAL", message: "Unexpected error." } }, 500);
+    return c.json(errorBody("INTERNAL", "Unexpected error."), 500);
   });
 
-  return { fetch: (request) => Promise.resolve(app.fetch(request)) };
+  return { fetch: (request) => Promise.resolve(app.fetch(request)), graphql };
 }

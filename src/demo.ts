@@ -2,11 +2,11 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { startConnection } from "./connections/lifecycle.ts";
 import { createDeps } from "./deps.ts";
 import { createEmulator } from "./emulator/create-emulator.ts";
 import { createOrg, orgRedirectUri } from "./orgs/orgs.ts";
 import { setStripeConfig } from "./orgs/stripe-config.ts";
-import { startConnection } from "./stripe/connections.ts";
 
 export type DemoOptions = { port: number; emulatorPort: number; seed: string };
 

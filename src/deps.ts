@@ -2,6 +2,8 @@ import path from "node:path";
 import { type BackgroundTasks, createBackgroundTasks } from "./background-tasks.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { type CredentialsProvider, createCredentialsProvider } from "./connections/credentials.ts";
+import { markCredentialsRejected } from "./connections/status.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { BeforeStatement } from "./db/statement-hook.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -12,7 +14,6 @@ import { createPubSub, type GatewayPubSub } from "./pubsub.ts";
 import { createStripeApi, type StripeApi } from "./stripe/api.ts";
 import { createStripeClients, type StripeClients } from "./stripe/client.ts";
 import type { HttpFetch } from "./stripe/oauth.ts";
-import { type CredentialsProvider, createCredentialsProvider } from "./stripe/tokens.ts";
 import { createSyncScheduler, type SyncScheduler } from "./sync/scheduler.ts";
 
 /** Everything the app needs, built once per process (or per test). */
@@ -72,27 +73,38 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     if (!overrides.database) await db.close();
     throw error;
   }
-  // The services below take the finished object; they only reach each other at call time.
-  const deps = {
+  // Bottom-up: each service is built from the ones before it, and takes only what it uses.
+  const clock = overrides.clock ?? systemClock;
+  const pubsub = createPubSub({ redisUrl: config.redisUrl, logger });
+  const background = createBackgroundTasks(logger);
+  const http: HttpFetch = overrides.fetch ?? ((input, init) => fetch(input, init));
+  const credentials = createCredentialsProvider({ config, logger, db, secrets, clock, pubsub, fetch: http });
+  const stripe = createStripeClients({
+    apiUrl: config.stripe.apiUrl,
+    credentials,
+    onCredentialsRejected: (connectionId) => markCredentialsRejected({ db, pubsub }, connectionId),
+  });
+  const stripeApi = createStripeApi({ stripe, logger, clock }, { retryBaseMs: overrides.retryBaseMs });
+  const sync = createSyncScheduler({ config, db, clock, logger, pubsub, stripeApi });
+  return {
     config,
     logger,
     db,
     secrets,
-    clock: overrides.clock ?? systemClock,
-    pubsub: createPubSub({ redisUrl: config.redisUrl, logger }),
-    background: createBackgroundTasks(logger),
-    fetch: overrides.fetch ?? ((input, init) => fetch(input, init)),
-  } as Deps;
-  deps.credentials = createCredentialsProvider(deps);
-  deps.stripe = createStripeClients(deps, deps.credentials);
-  deps.stripeApi = createStripeApi(deps, { retryBaseMs: overrides.retryBaseMs });
-  deps.sync = createSyncScheduler(deps);
-  deps.close = async () => {
-    deps.sync.stop();
-    await deps.sync.idle();
-    await deps.background.idle();
-    await deps.pubsub.close();
-    if (!overrides.database) await db.close();
+    clock,
+    pubsub,
+    background,
+    fetch: http,
+    credentials,
+    stripe,
+    stripeApi,
+    sync,
+    async close() {
+      sync.stop();
+      await sync.idle();
+      await background.idle();
+      await pubsub.close();
+      if (!overrides.database) await db.close();
+    },
   };
-  return deps;
 }

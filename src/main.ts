@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     );
   });
 
-  const websocket = attachWebSocket(server, deps);
+  const websocket = attachWebSocket(server, app.graphql, deps);
 
   deps.sync.startWorkers();
 

@@ -34,6 +34,11 @@ export type DatabaseOptions = {
   queryEvents?: boolean;
   /** Sees every statement before it runs; throwing fails it (fault tests). */
   beforeStatement?: BeforeStatement;
+  /**
+   * A PGlite data directory (a `dumpDataDir()` tarball) to start an embedded database from instead of an
+   * empty one; pending migrations still apply on top. Tests start from an already-migrated copy.
+   */
+  pgliteDataDir?: Blob;
 };
 
 const DEFAULT_MIGRATIONS_DIR = path.resolve(fileURLToPath(import.meta.url), "../../../prisma/migrations");
@@ -47,7 +52,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const driver = { events: options.queryEvents ?? false, beforeStatement: options.beforeStatement };
   return options.url
     ? openPostgres(options.url, migrationsDir, log, driver)
-    : openPGlite(options.pgliteDir, migrationsDir, log, driver);
+    : openPGlite(options.pgliteDir, migrationsDir, log, driver, options.pgliteDataDir);
 }
 
 async function openPostgres(
@@ -88,11 +93,12 @@ async function openPGlite(
   migrationsDir: string,
   log: (m: string) => void,
   driver: DriverOptions,
+  dataDir?: Blob,
 ): Promise<Database> {
   const inMemory = dir.startsWith("memory://");
   if (!inMemory) await mkdir(dir, { recursive: true });
   const unlock = inMemory ? async () => {} : await lockDataDir(dir);
-  const pglite = new PGlite(dir);
+  const pglite = dataDir ? new PGlite(dir, { loadDataDir: dataDir }) : new PGlite(dir);
   try {
     // pglite-prisma-adapter's executeScript does not await, so scripts go to PGlite directly.
     const connection: MigrationConnection = {

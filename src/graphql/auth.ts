@@ -1,18 +1,10 @@
-import { GraphQLError } from "graphql";
 import type { Deps } from "../deps.ts";
 import type { Org } from "../generated/prisma/client.ts";
 import { safeEqual } from "../orgs/api-keys.ts";
 import { findOrgByApiKey } from "../orgs/orgs.ts";
+import { unauthenticated } from "./errors.ts";
 
 export type Viewer = { org: Org | null; isAdmin: boolean };
-
-export function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
-}
-
-export function forbidden(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
-}
 
 /** Reads "Bearer <key>"; null when no credentials were sent. */
 export function bearerToken(header: string | null | undefined): string | null {
@@ -23,7 +15,7 @@ export function bearerToken(header: string | null | undefined): string | null {
 }
 
 /** Resolves credentials to a viewer; a key that was sent but matches nothing is rejected outright. */
-export async function authenticate(deps: Deps, key: string | null): Promise<Viewer> {
+export async function authenticate(deps: Pick<Deps, "config" | "db">, key: string | null): Promise<Viewer> {
   if (key === null) return { org: null, isAdmin: false };
   const admin = deps.config.adminApiKey;
   if (admin !== null && safeEqual(key, admin)) return { org: null, isAdmin: true };

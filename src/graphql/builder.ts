@@ -5,11 +5,10 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
-import { GraphQLError } from "graphql";
 import type PrismaTypes from "../generated/pothos-prisma-types.ts";
 import { getDatamodel } from "../generated/pothos-prisma-types.ts";
-import { forbidden, unauthenticated } from "./auth.ts";
 import type { Context } from "./context.ts";
+import { badInput, forbidden, unauthenticated } from "./errors.ts";
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -37,7 +36,7 @@ export const builder = new SchemaBuilder<{
   errors: { defaultTypes: [], directResult: true },
   validation: {
     validationError: (result) =>
-      new GraphQLError(
+      badInput(
         result.issues
           .map((issue) => {
             const path = issue.path
@@ -46,7 +45,6 @@ export const builder = new SchemaBuilder<{
             return path ? `${path}: ${issue.message}` : issue.message;
           })
           .join("; "),
-        { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
       ),
   },
   prisma: {

@@ -1,11 +1,7 @@
-import { GraphQLError } from "graphql";
+import { badInput } from "./errors.ts";
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
-
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
-}
 
 /** Relay paging arguments are checked before any query runs. */
 export function assertPageArgs(args: { first?: number | null; last?: number | null }): void {
@@ -16,5 +12,3 @@ export function assertPageArgs(args: { first?: number | null; last?: number | nu
     }
   }
 }
-
-export { badInput };

@@ -4,14 +4,13 @@
 import type { ObjectRef } from "@pothos/core";
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import { GraphQLError } from "graphql";
 import type PrismaTypes from "../generated/pothos-prisma-types.ts";
+import type { ListFilter, Resource } from "../stripe/resources.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
-import { badInput } from "./errors.ts";
+import { amountOutOfRange, badInput } from "./errors.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
 import { DateTimeRange } from "./types/scalars.ts";
-import type { ListFilter, Resource } from "../stripe/resources.ts";
 
 /** GraphQL (and Prisma model) name of each synced object type: the registry's, and Stripe's events. */
 export type SyncedModel = Capitalize<Resource["model"]> | "StripeEvent";
@@ -33,6 +32,7 @@ export function orgScopedFindUnique(id: string, ctx: Context) {
   return { id, connection: { orgId: ctx.org?.id ?? "" } };
 }
 
+/** A connection's public id: the global id of its StripeConnection node (also the OAuth return URL's). */
 export function connectionGlobalId(connectionId: string): string {
   return encodeGlobalID("StripeConnection", connectionId);
 }
@@ -48,9 +48,8 @@ export function toSafeInt(value: bigint | number): number {
   const exact =
     typeof value === "bigint" ? value >= -MAX_SAFE && value <= MAX_SAFE : Number.isSafeInteger(value);
   if (!exact) {
-    throw new GraphQLError(
+    throw amountOutOfRange(
       `This amount (${String(value)}) is beyond ±(2^53 − 1), past what a JSON number holds exactly; it is not sent rounded.`,
-      { extensions: { code: "AMOUNT_OUT_OF_RANGE" } },
     );
   }
   return Number(value);

@@ -7,6 +7,7 @@ import { schema } from "./schema.ts";
 
 export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
 
+/** The one Yoga of an app: app.ts serves it over HTTP and SSE, http/websocket.ts over WebSocket. */
 export function createGraphQLServer(deps: Deps): GraphQLServer {
   return createYoga<ServerContext, Context>({
     schema,

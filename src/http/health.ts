@@ -6,7 +6,7 @@ export function handleHealthz(c: HonoContext) {
 }
 
 /** Ready when every backing service answers; 503 names the one that does not. */
-export function createReadyzHandler(deps: Deps) {
+export function createReadyzHandler(deps: Pick<Deps, "db" | "pubsub">) {
   return async (c: HonoContext) => {
     const checks: Record<string, "ok" | "down"> = {};
     checks.database = await deps.db.ping().then(

@@ -2,14 +2,38 @@ import type { Context as HonoContext, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.ts";
 import type { Logger } from "../logger.ts";
-import { receiveStripeWebhook } from "../stripe/webhook.ts";
+import { DEFAULT_TOLERANCE_SECONDS } from "../stripe/webhook-signature.ts";
+import { receiveStripeWebhook, type WebhookRefusal } from "../sync/receive-webhook.ts";
+import { errorBody } from "./error-body.ts";
 
 /** Stripe's events are a few kilobytes; anything near this is not one. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 type Env = { Variables: { log: Logger } };
 
-const errorBody = (code: string, message: string) => ({ error: { code, message } });
+const REFUSALS: Record<WebhookRefusal, { status: 400 | 404; message: string }> = {
+  ORG_NOT_FOUND: { status: 404, message: "No such org." },
+  WEBHOOK_SECRET_NOT_CONFIGURED: {
+    status: 400,
+    message:
+      "This org has no webhook signing secret: set it with setStripeConfig(input: { webhookSigningSecret }).",
+  },
+  MISSING_SIGNATURE: { status: 400, message: "The Stripe-Signature header is missing." },
+  MALFORMED_SIGNATURE: {
+    status: 400,
+    message: "The Stripe-Signature header has no timestamp or no v1 signature.",
+  },
+  NO_MATCH: {
+    status: 400,
+    message:
+      "No v1 signature matches the body: check the org's webhook signing secret, and that the body is passed on unmodified.",
+  },
+  TIMESTAMP_OUT_OF_TOLERANCE: {
+    status: 400,
+    message: `The signature's timestamp is more than ${DEFAULT_TOLERANCE_SECONDS} s away from now.`,
+  },
+  MALFORMED_EVENT: { status: 400, message: "The body is not a Stripe event object (JSON)." },
+};
 
 /**
  * Refuses bodies over 1 MB with 413: at once from Content-Length, or while streaming when there is none,
@@ -31,13 +55,14 @@ export function createStripeWebhookHandler(deps: Deps) {
     const log = c.get("log");
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     try {
-      const result = await receiveStripeWebhook(deps, log, {
+      const receipt = await receiveStripeWebhook(deps, log, {
         orgId: c.req.param("orgId") ?? "",
         rawBody,
         signature: c.req.header("stripe-signature"),
       });
-      if (result.status === 200) return c.json({ received: true, outcome: result.outcome }, 200);
-      return c.json(errorBody(result.code, result.message), result.status);
+      if (receipt.kind !== "refused") return c.json({ received: true, outcome: receipt.kind }, 200);
+      const refusal = REFUSALS[receipt.problem];
+      return c.json(errorBody(receipt.problem, refusal.message), refusal.status);
     } catch (error) {
       log.error({ err: error }, "stripe webhook not stored; Stripe will retry");
       return c.json(

@@ -6,23 +6,24 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Deps } from "../deps.ts";
 import { authenticate, bearerToken } from "../graphql/auth.ts";
-import { connectionParamsAuthorization, createGraphQLServer } from "../graphql/yoga.ts";
+import { connectionParamsAuthorization, type GraphQLServer } from "../graphql/yoga.ts";
 
 export type WebSocketEndpoint = { close(): Promise<void> };
 
-type Enveloped = Pick<
-  ReturnType<ReturnType<typeof createGraphQLServer>["getEnveloped"]>,
-  "execute" | "subscribe"
->;
+type Enveloped = Pick<ReturnType<GraphQLServer["getEnveloped"]>, "execute" | "subscribe">;
 
 /**
- * Serves the graphql-ws protocol on /graphql of the given HTTP server, through the same Yoga (envelop)
- * pipeline as HTTP: same schema, plugins, error masking and context. The API key travels in
- * `connectionParams.authorization` ("Bearer <key>"); a connection without a valid key is closed with
- * 4403 before any operation runs, and each operation authenticates again when its context is built.
+ * Serves the graphql-ws protocol on /graphql of the given HTTP server, through the one Yoga (envelop)
+ * pipeline that also serves HTTP and SSE (the app's): same schema, plugins, error masking and
+ * context. The API key travels in `connectionParams.authorization` ("Bearer <key>"); a connection
+ * without a valid key is closed with 4403 before any operation runs, and each operation authenticates
+ * again when its context is built.
  */
-export function attachWebSocket(server: Server, deps: Deps): WebSocketEndpoint {
-  const yoga = createGraphQLServer(deps);
+export function attachWebSocket(
+  server: Server,
+  yoga: GraphQLServer,
+  deps: Pick<Deps, "config" | "db" | "logger">,
+): WebSocketEndpoint {
   const wss = new WebSocketServer({ server, path: "/graphql" });
   const log = deps.logger.child({ component: "websocket" });
   const disposable = useServer(

@@ -10,9 +10,9 @@ type Output = { out(line: string): void; err(line: string): void };
 const consoleOutput: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** Exit codes of `manifest check`. */
-export const CHECK_OK = 0;
-export const CHECK_PROBLEMS = 1;
-export const CHECK_UNREADABLE = 2;
+const CHECK_OK = 0;
+const CHECK_PROBLEMS = 1;
+const CHECK_UNREADABLE = 2;
 
 function parsedBy(schema: z.ZodType<string>) {
   return (value: string) => {
@@ -78,7 +78,7 @@ export function createManifestCommand(publicUrl: () => string, io: Output = cons
 }
 
 /** Checks one file and prints the outcome; returns the exit code. */
-export async function runCheck(file: string, redirectUri: string, io: Output): Promise<number> {
+async function runCheck(file: string, redirectUri: string, io: Output): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, "utf8");

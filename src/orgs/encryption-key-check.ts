@@ -8,7 +8,7 @@ const CHECK_CONTEXT = "encryptionKeyCheck";
 const CHECK_PLAINTEXT = "stripe-connect-gateway encryption key check v1";
 
 /** The error of a key that does not open the stored data; never the crypto library's text, never the key. */
-export function encryptionKeyMismatch(): ConfigError {
+function encryptionKeyMismatch(): ConfigError {
   return new ConfigError([
     "ENCRYPTION_KEY: the data in this database was encrypted with another key, so its Stripe secret keys, " +
       "webhook secrets and OAuth tokens cannot be read. Set ENCRYPTION_KEY to the key the data was written " +
@@ -56,7 +56,7 @@ async function opensExistingSecret(prisma: PrismaClient, secrets: SecretBox): Pr
     select: { id: true, accessTokenCiphertext: true },
     orderBy: { id: "asc" },
   });
-  // The associated data src/stripe/tokens.ts seals an access token with.
+  // The associated data src/connections/tokens.ts seals an access token with.
   const token = connection?.accessTokenCiphertext;
   return !token || opens(() => secrets.open(token, `connection:${connection.id}:accessToken`));
 }

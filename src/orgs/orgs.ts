@@ -7,7 +7,7 @@ import { issueApiKey, parseApiKey, safeEqual, sha256 } from "./api-keys.ts";
 
 const orgName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 
-export function newOrgId(): string {
+function newOrgId(): string {
   return `org_${randomBytes(12).toString("hex")}`;
 }
 

@@ -74,7 +74,7 @@ function customAuthorizationUrlProblem(value: string, marketplace: URL): string 
 type Checked = Partial<Record<keyof SetStripeConfigInput, string | null>>;
 
 /** Validates every given field at once; throws a ValidationError listing each problem. */
-export function validateStripeConfigInput(
+function validateStripeConfigInput(
   input: SetStripeConfigInput,
   existing: StripeConfig | null,
   marketplaceUrl: string,
@@ -151,7 +151,7 @@ export async function setStripeConfig(
 }
 
 /** Associated data binding a ciphertext to its org and field, so one cannot be pasted over another. */
-export function secretContext(orgId: string, field: "secretKey" | "webhookSigningSecret"): string {
+function secretContext(orgId: string, field: "secretKey" | "webhookSigningSecret"): string {
   return `org:${orgId}:stripeConfig.${field}`;
 }
 
@@ -160,8 +160,24 @@ export function openSecretKey(secrets: SecretBox, config: StripeConfig): string 
   return secrets.open(config.secretKeyCiphertext, secretContext(config.orgId, "secretKey"));
 }
 
-export function openWebhookSecret(secrets: SecretBox, config: StripeConfig): string | null {
-  return config.webhookSecretCiphertext
-    ? secrets.open(config.webhookSecretCiphertext, secretContext(config.orgId, "webhookSigningSecret"))
-    : null;
+/** An org's webhook signing secret (`null`: none is set), or that there is no such org. */
+export type WebhookSecretLookup = { org: "missing" } | { org: "found"; secret: string | null };
+
+export async function findWebhookSigningSecret(
+  deps: { prisma: PrismaClient; secrets: SecretBox },
+  orgId: string,
+): Promise<WebhookSecretLookup> {
+  const config = await deps.prisma.stripeConfig.findUnique({ where: { orgId } });
+  if (config?.webhookSecretCiphertext) {
+    return {
+      org: "found",
+      secret: deps.secrets.open(
+        config.webhookSecretCiphertext,
+        secretContext(config.orgId, "webhookSigningSecret"),
+      ),
+    };
+  }
+  if (config) return { org: "found", secret: null };
+  const org = await deps.prisma.org.findUnique({ where: { id: orgId }, select: { id: true } });
+  return org ? { org: "found", secret: null } : { org: "missing" };
 }

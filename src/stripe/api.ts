@@ -15,7 +15,11 @@ export type ApiConnection = { id: string; livemode: boolean | null };
 export type ListPage = { data: StripeObject[]; readAt: Date };
 
 export type StripeApi = {
-  get<T = StripeObject>(connection: ApiConnection, path: string, params?: Record<string, unknown>): Promise<T>;
+  get<T = StripeObject>(
+    connection: ApiConnection,
+    path: string,
+    params?: Record<string, unknown>,
+  ): Promise<T>;
   /**
    * Every page of a Stripe list, 100 objects each, following `starting_after` from `startingAfter` (a
    * saved cursor) until Stripe says there is no more.

@@ -1,17 +1,13 @@
 import Stripe from "stripe";
-import type { Deps } from "../deps.ts";
-import { markNeedsReauth } from "./connection-status.ts";
-import type { CredentialsProvider } from "./tokens.ts";
 
 /** Request options that make one SDK call on behalf of a connection. */
 export type ConnectionRequest = { apiKey: string; stripeAccount?: string };
 
 export type StripeClients = {
-  /** The SDK client; every call must pass the ConnectionRequest it is given as request options. */
-  readonly sdk: Stripe;
   /**
-   * Runs `call` with the connection's credentials. A 401 on a Stripe Apps token forces one refresh and
-   * one retry; a second 401, or a 401/403 on revoked legacy access, marks the connection NEEDS_REAUTH.
+   * Runs `call` with the connection's credentials; every call must pass the ConnectionRequest it is
+   * given as request options. A 401 on a Stripe Apps token forces one refresh and one retry; a second
+   * 401, or a 401/403 on revoked legacy access, reports the connection's credentials rejected.
    */
   withConnection<T>(
     connectionId: string,
@@ -19,12 +15,20 @@ export type StripeClients = {
   ): Promise<T>;
 };
 
+export type StripeClientsDeps = {
+  /** STRIPE_API_URL: Stripe, or the emulator */
+  apiUrl: string;
+  /** A connection's request options; `forceRefresh` renews a Stripe Apps access token first. */
+  credentials: {
+    credentials(connectionId: string, options?: { forceRefresh?: boolean }): Promise<ConnectionRequest>;
+  };
+  /** Stripe refused the connection's credentials for good; awaited before the error is thrown on. */
+  onCredentialsRejected(connectionId: string): Promise<unknown>;
+};
+
 /** Points the official SDK at STRIPE_API_URL (Stripe, or the emulator) with per-request credentials. */
-export function createStripeClients(
-  deps: Pick<Deps, "config" | "db" | "pubsub">,
-  credentials: CredentialsProvider,
-): StripeClients {
-  const api = new URL(deps.config.stripe.apiUrl);
+export function createStripeClients(deps: StripeClientsDeps): StripeClients {
+  const api = new URL(deps.apiUrl);
   const protocol = api.protocol === "http:" ? "http" : "https";
   // The key given here is never used: every call passes its connection's key in the request options.
   const sdk = new Stripe("sk_gateway_per_request_key", {
@@ -39,22 +43,21 @@ export function createStripeClients(
   });
 
   return {
-    sdk,
     async withConnection(connectionId, call) {
-      const first = await credentials.credentials(connectionId);
+      const first = await deps.credentials.credentials(connectionId);
       try {
         return await call(sdk, first);
       } catch (error) {
         if (!(error instanceof Stripe.errors.StripeAuthenticationError)) throw error;
         if (first.stripeAccount === undefined) {
-          const renewed = await credentials.credentials(connectionId, { forceRefresh: true });
+          const renewed = await deps.credentials.credentials(connectionId, { forceRefresh: true });
           try {
             return await call(sdk, renewed);
           } catch (retryError) {
             if (!(retryError instanceof Stripe.errors.StripeAuthenticationError)) throw retryError;
           }
         }
-        await markNeedsReauth(deps, connectionId, "Stripe no longer accepts this connection's credentials.");
+        await deps.onCredentialsRejected(connectionId);
         throw error;
       }
     },

@@ -1,12 +1,19 @@
 // Typed columns of the registry: where each value is in a Stripe object, and what kind of value it is
 // (which also decides its GraphQL type).
-import type { StripeObject } from "./resources.ts";
+import type { StripeObject } from "./stripe-object.ts";
 
 /**
  * amount: an integer in the currency's smallest unit (BigInt; SafeInt in GraphQL). text/flag/date: always
  * present ("" / false / the epoch when Stripe leaves it out); the optional kinds are null instead.
  */
-export type ColumnKind = "amount" | "text" | "optionalText" | "flag" | "optionalFlag" | "date" | "optionalDate";
+export type ColumnKind =
+  | "amount"
+  | "text"
+  | "optionalText"
+  | "flag"
+  | "optionalFlag"
+  | "date"
+  | "optionalDate";
 
 export type Column = {
   kind: ColumnKind;

@@ -2,6 +2,7 @@
 // legacy Connect (connect.stripe.com authorize, token and deauthorize). PROTOCOL.md §1–2.
 import type { Config } from "../config.ts";
 import type { StripeConnectMethod } from "../generated/prisma/enums.ts";
+import { withRetry } from "./retry.ts";
 
 export type StripeEndpoints = Config["stripe"];
 export type HttpFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -56,7 +57,7 @@ export function authorizationUrl(input: {
   return url.toString();
 }
 
-export function tokenUrl(method: StripeConnectMethod, endpoints: StripeEndpoints): string {
+function tokenUrl(method: StripeConnectMethod, endpoints: StripeEndpoints): string {
   // Stripe Apps exchange on the API host; an App code sent to connect.stripe.com fails.
   return method === "LEGACY_CONNECT"
     ? `${endpoints.connectUrl}/oauth/token`
@@ -154,6 +155,16 @@ type Attempt =
   | { ok: true; body: Record<string, unknown> }
   | { ok: false; problem: string; unprocessed: boolean };
 
+/** A request Stripe did not answer usably; `unprocessed` when it certainly never acted on it. */
+class Unanswered extends Error {
+  constructor(
+    readonly problem: string,
+    readonly unprocessed: boolean,
+  ) {
+    super(problem);
+  }
+}
+
 async function postForm(
   http: HttpFetch,
   url: string,
@@ -161,15 +172,26 @@ async function postForm(
   params: Record<string, string>,
   options: PostOptions,
 ): Promise<Record<string, unknown>> {
-  let lastProblem = "";
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    if (attempt > 1) await sleep(250 * 2 ** (attempt - 2) * (0.5 + Math.random()));
-    const result = await sendForm(http, url, secretKey, params, options.timeoutMs ?? TIMEOUT_MS);
-    if (result.ok) return result.body;
-    lastProblem = result.problem;
-    if (!result.unprocessed && options.resend === "if-unsent") break;
+  try {
+    return await withRetry(
+      async () => {
+        const result = await sendForm(http, url, secretKey, params, options.timeoutMs ?? TIMEOUT_MS);
+        if (!result.ok) throw new Unanswered(result.problem, result.unprocessed);
+        return result.body;
+      },
+      {
+        attempts: ATTEMPTS,
+        firstDelayMs: 250,
+        maxDelayMs: 2_000,
+        // Stripe's OAuth errors (4xx) are answers, never sent again.
+        retryable: (error) =>
+          error instanceof Unanswered && (options.resend === "always" || error.unprocessed),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof Unanswered)) throw error;
+    throw new StripeUnavailableError(`Stripe did not answer ${new URL(url).pathname} (${error.problem})`);
   }
-  throw new StripeUnavailableError(`Stripe did not answer ${new URL(url).pathname} (${lastProblem})`);
 }
 
 async function sendForm(
@@ -228,5 +250,3 @@ function oauthError(status: number, body: Record<string, unknown>): StripeOAuthE
   const nested = (body.error ?? {}) as { code?: string; type?: string; message?: string };
   return new StripeOAuthError(nested.code ?? nested.type ?? "invalid_request", nested.message ?? "", status);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

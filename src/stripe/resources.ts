@@ -6,8 +6,9 @@ import { STRIPE_PERMISSIONS, type StripePermission } from "./permissions.ts";
 
 export { idOf, unixToDate } from "./columns.ts";
 
-/** A Stripe object as it arrives: only `id` is certain; anything else may be absent or new. */
-export type StripeObject = { id: string; object?: string; [field: string]: unknown };
+import type { StripeObject } from "./stripe-object.ts";
+
+export type { StripeObject } from "./stripe-object.ts";
 
 /** A GraphQL list argument: a set of values of a column, a date range, a flag, or one exact value. */
 export type ListFilter = { kind: "values" | "range" | "flag" | "equals"; column: string };
@@ -444,7 +445,9 @@ export type Resource = (typeof RESOURCES)[number];
 export type ResourceKey = Resource["key"];
 export type Singleton = (typeof SINGLETONS)[number];
 
-export const RESOURCE_BY_KEY = new Map<string, ResourceSpec>(RESOURCES.map((resource) => [resource.key, resource]));
+export const RESOURCE_BY_KEY = new Map<string, ResourceSpec>(
+  RESOURCES.map((resource) => [resource.key, resource]),
+);
 
 const RESOURCE_BY_EVENT = new Map<string, ResourceSpec>(
   RESOURCES.flatMap((resource) => resource.eventTypes.map((type) => [type, resource] as const)),
@@ -472,9 +475,9 @@ export function singletonForEvent(type: string): SingletonSpec | undefined {
 export type PerParentResource = ResourceSpec & { perParent: PerParentList };
 
 /** Resources listed per parent, in registry order (after the lists of their parents). */
-export const PER_PARENT_RESOURCES: readonly PerParentResource[] = (RESOURCES as readonly ResourceSpec[]).filter(
-  (resource): resource is PerParentResource => resource.perParent !== undefined,
-);
+export const PER_PARENT_RESOURCES: readonly PerParentResource[] = (
+  RESOURCES as readonly ResourceSpec[]
+).filter((resource): resource is PerParentResource => resource.perParent !== undefined);
 
 /** Resources whose per-parent list is read again after this event of their parent. */
 export function perParentListsAfter(type: string): PerParentResource[] {

@@ -13,7 +13,10 @@ export type RetryPolicy = {
 };
 
 /** Runs `attempt` until it succeeds, fails with an error the policy does not retry, or runs out of attempts. */
-export function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
+export function withRetry<T>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
   return pRetry(attempt, {
     retries: Math.max(0, policy.attempts - 1),
     factor: 2,

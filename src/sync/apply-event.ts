@@ -1,8 +1,8 @@
 import Stripe from "stripe";
+import { deauthorizeInTransaction, publishConnection } from "../connections/status.ts";
 import { delegateOf } from "../db/delegate.ts";
 import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
 import { readVersion } from "../stripe/api.ts";
-import { deauthorizeInTransaction, publishConnection } from "../connections/status.ts";
 import {
   CONNECTION_EVENT_TYPES,
   idOf,
@@ -116,7 +116,12 @@ function needsFollowUp(event: StripeEventPayload): boolean {
  * second cannot be ordered: the object as Stripe has it now decides), re-reads the objects it changed
  * without an event of their own, links a reconciled payout's transactions; then marks the event applied.
  */
-async function finishEvent(deps: SyncDeps, connection: Connection, event: StripeEventPayload, tie: Tie | null) {
+async function finishEvent(
+  deps: SyncDeps,
+  connection: Connection,
+  event: StripeEventPayload,
+  tie: Tie | null,
+) {
   const object = event.data.object;
   if (tie && "singleton" in tie) await readSingleton(deps, tie.singleton, connection, "not-older");
   else if (tie) await refetchObject(deps, tie.resource, connection, object);

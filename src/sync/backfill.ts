@@ -1,6 +1,12 @@
 import Stripe from "stripe";
 import type { StripeConnection } from "../generated/prisma/client.ts";
-import { PER_PARENT_RESOURCES, type PerParentResource, RESOURCES, type ResourceSpec, SINGLETONS } from "../stripe/resources.ts";
+import {
+  PER_PARENT_RESOURCES,
+  type PerParentResource,
+  RESOURCES,
+  type ResourceSpec,
+  SINGLETONS,
+} from "../stripe/resources.ts";
 import { listChildrenOf, parentsAfter } from "./per-parent.ts";
 import { publishObject } from "./publish.ts";
 import { readSingleton } from "./singletons.ts";
@@ -9,7 +15,10 @@ import { describeSyncProblem } from "./sync-problem.ts";
 import { readSyncState, writeSyncState } from "./sync-state.ts";
 import { upsertObjects } from "./upsert.ts";
 
-type Connection = Pick<StripeConnection, "id" | "orgId" | "livemode" | "eventsPolledUntil" | "stripeAccountId">;
+type Connection = Pick<
+  StripeConnection,
+  "id" | "orgId" | "livemode" | "eventsPolledUntil" | "stripeAccountId"
+>;
 
 /** Thrown by a heartbeat when the instance stops: the work ends, resumable from the saved cursors. */
 export class SyncStopped extends Error {
@@ -36,9 +45,9 @@ export async function backfillConnection(
     });
   }
   for (const singleton of SINGLETONS) {
-    await once(deps, connection.id, singleton.key, async () => {
+    await once(deps, connection.id, singleton.key, heartbeat, async (_cursor, saveProgress) => {
       await readSingleton(deps, singleton, connection);
-      await writeSyncState(deps, connection.id, singleton.key, { objectsSynced: 1 });
+      await saveProgress(null, 1);
     });
   }
   for (const resource of RESOURCES as readonly ResourceSpec[]) {
@@ -54,7 +63,7 @@ async function backfillList(
   list: NonNullable<ResourceSpec["list"]>,
   heartbeat: () => Promise<void>,
 ) {
-  await once(deps, connection.id, resource.key, async (cursor) => {
+  await once(deps, connection.id, resource.key, heartbeat, async (cursor, saveProgress) => {
     for await (const page of deps.stripeApi.list(connection, list.path, list.params, cursor)) {
       const { written, objects, skipped } = await upsertObjects(
         deps.db.prisma,
@@ -67,12 +76,7 @@ async function backfillList(
       // Subscribers hear of backfilled objects the same way as of webhook updates.
       for (const stripeId of written) publishObject(deps, resource, connection, stripeId);
       cursor = page.data.at(-1)?.id ?? cursor;
-      await writeSyncState(deps, connection.id, resource.key, {
-        cursor,
-        objectsSynced: { increment: objects },
-        objectsSkipped: { increment: skipped },
-      });
-      await heartbeat();
+      await saveProgress(cursor, objects, skipped);
     }
   });
 }
@@ -84,7 +88,7 @@ async function backfillPerParent(
   resource: PerParentResource,
   heartbeat: () => Promise<void>,
 ) {
-  await once(deps, connection.id, resource.perParent.state, async (cursor) => {
+  await once(deps, connection.id, resource.perParent.state, heartbeat, async (cursor, saveProgress) => {
     let after = cursor ?? "";
     for (;;) {
       const parents = await parentsAfter(deps, resource, connection.id, after);
@@ -92,15 +96,14 @@ async function backfillPerParent(
       for (const { stripeId } of parents) {
         const count = await listChildrenOf(deps, resource, connection, stripeId);
         after = stripeId;
-        await writeSyncState(deps, connection.id, resource.perParent.state, {
-          cursor: after,
-          objectsSynced: { increment: count },
-        });
-        await heartbeat();
+        await saveProgress(after, count);
       }
     }
   });
 }
+
+/** Saves where a step is and what it stored, then lets the scheduler renew its lease (or stop it). */
+type SaveProgress = (cursor: string | null, synced: number, skipped?: number) => Promise<void>;
 
 /**
  * Runs one step of the backfill unless its sync state says it is done, keeping the state up to date;
@@ -110,13 +113,22 @@ async function once(
   deps: SyncDeps,
   connectionId: string,
   name: string,
-  run: (cursor: string | null) => Promise<void>,
+  heartbeat: () => Promise<void>,
+  run: (cursor: string | null, saveProgress: SaveProgress) => Promise<void>,
 ) {
   const state = await readSyncState(deps, connectionId, name);
   if (state?.status === "done") return;
   await writeSyncState(deps, connectionId, name, { status: "running", error: null });
+  const saveProgress: SaveProgress = async (cursor, synced, skipped = 0) => {
+    await writeSyncState(deps, connectionId, name, {
+      cursor,
+      objectsSynced: { increment: synced },
+      objectsSkipped: { increment: skipped },
+    });
+    await heartbeat();
+  };
   try {
-    await run(state?.cursor ?? null);
+    await run(state?.cursor ?? null, saveProgress);
     await writeSyncState(deps, connectionId, name, {
       status: "done",
       cursor: null,

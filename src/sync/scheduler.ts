@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
+import { NeedsReauthError } from "../connections/credentials.ts";
+import { publishConnection } from "../connections/status.ts";
 import { createConnectionLease } from "../db/connection-lease.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
-import { publishConnection } from "../connections/status.ts";
-import { NeedsReauthError } from "../connections/credentials.ts";
-import { backfillConnection, SyncStopped } from "./backfill.ts";
 import { SINGLETONS } from "../stripe/resources.ts";
+import { backfillConnection, SyncStopped } from "./backfill.ts";
 import { EVENTS_STATE, pollEvents, pollPositionExpired } from "./poll-events.ts";
 import { readSingleton } from "./singletons.ts";
 import type { SyncDeps } from "./sync-deps.ts";

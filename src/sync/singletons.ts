@@ -13,7 +13,6 @@ type SingletonDelegate = {
   findUnique(args: object): Promise<{ lastEventAt: Date | null } | null>;
 };
 
-
 /**
  * Stores the account's one object of a singleton resource (the account, its balance), guarded by version
  * time like every synced object: an older version changes nothing. True when written.

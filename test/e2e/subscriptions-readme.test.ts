@@ -127,7 +127,7 @@ describe.each(databaseTargets.slice(0, 1))(
         ) as Server;
       });
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      websocket = attachWebSocket(server, world.gateway.deps);
+      websocket = attachWebSocket(server, world.gateway.app.graphql, world.gateway.deps);
     }, 120_000);
     afterAll(async () => {
       await websocket?.close();

@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.ts";
+import { sealToken } from "../../src/connections/tokens.ts";
 import { createDeps, type Deps } from "../../src/deps.ts";
 import { createLogger } from "../../src/logger.ts";
 import { checkEncryptionKey } from "../../src/orgs/encryption-key-check.ts";
 import { createOrg } from "../../src/orgs/orgs.ts";
 import { createSecretBox } from "../../src/orgs/secrets.ts";
 import { setStripeConfig } from "../../src/orgs/stripe-config.ts";
-import { sealToken } from "../../src/stripe/tokens.ts";
 import { createScratchDatabase, databaseTargets } from "../helpers/databases.ts";
 
 const KEY_A = randomBytes(32).toString("base64");

@@ -61,7 +61,11 @@ describe.each(databaseTargets)("application fee refunds on $name", (target) => {
   }
 
   beforeAll(async () => {
-    world = await startConnectWorld(target, { accounts: 1, size: { payouts: 30, chargesPerPayout: 6 }, seed: "fees" });
+    world = await startConnectWorld(target, {
+      accounts: 1,
+      size: { payouts: 30, chargesPerPayout: 6 },
+      seed: "fees",
+    });
     org = await world.createConfiguredOrg("Fees", { webhookSigningSecret: WEBHOOK_SECRET });
     account = world.emulator.emulator.accountIds[0]!;
     connection = await connectAccount(world, org.apiKey, account);
@@ -89,7 +93,11 @@ describe.each(databaseTargets)("application fee refunds on $name", (target) => {
     expect(expected.length).toBeGreaterThan(0);
     const data = await served();
     expect(data.syncStates).toContainEqual(
-      expect.objectContaining({ resource: "application_fee_refunds", status: "done", objectsSynced: expected.length }),
+      expect.objectContaining({
+        resource: "application_fee_refunds",
+        status: "done",
+        objectsSynced: expected.length,
+      }),
     );
     const listed = data.applicationFeeRefunds.edges.map((edge) => edge.node);
     expect(listed.map((node) => node.stripeId).sort()).toEqual(expected.map((refund) => refund.id).sort());

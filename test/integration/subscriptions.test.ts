@@ -65,7 +65,7 @@ describe.each(databaseTargets.slice(0, 1))("subscriptions on $name", (target) =>
       ) as Server;
     });
     port = (server.address() as AddressInfo).port;
-    websocket = attachWebSocket(server, world.gateway.deps);
+    websocket = attachWebSocket(server, world.gateway.app.graphql, world.gateway.deps);
     control().addWebhookEndpoint({
       url: `http://127.0.0.1:${port}/stripe/webhooks/${org.rawId}`,
       secret: WEBHOOK_SECRET,

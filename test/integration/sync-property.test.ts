@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
+import { delegateOf } from "../../src/db/delegate.ts";
 import { createDeps, type Deps } from "../../src/deps.ts";
 import { StripeHttpError } from "../../src/emulator/api-errors.ts";
-import { delegateOf } from "../../src/db/delegate.ts";
 import { RESOURCE_BY_KEY, type ResourceKey } from "../../src/stripe/resources.ts";
 import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";

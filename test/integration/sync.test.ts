@@ -32,11 +32,13 @@ describe.each(databaseTargets)("sync on $name", (target) => {
     const { parent, path, params, parentWhere } = resource.perParent!;
     const parents = await listAll(connectionId, RESOURCE_BY_KEY.get(parent)!.list!.path);
     // parentWhere's column filter, as Stripe has it (amount_refunded > 0)
-    const withChildren = "amountRefunded" in parentWhere
-      ? parents.filter((p) => (p as { amount_refunded?: number }).amount_refunded! > 0)
-      : parents;
+    const withChildren =
+      "amountRefunded" in parentWhere
+        ? parents.filter((p) => (p as { amount_refunded?: number }).amount_refunded! > 0)
+        : parents;
     const all: { id: string }[] = [];
-    for (const { id } of withChildren) all.push(...(await listAll(connectionId, path(id), params?.(id) ?? {})));
+    for (const { id } of withChildren)
+      all.push(...(await listAll(connectionId, path(id), params?.(id) ?? {})));
     return all;
   }
 

@@ -1,7 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACCESS_TOKEN_LIFETIME_MS } from "../../src/connections/tokens.ts";
 import type { HttpFetch } from "../../src/stripe/oauth.ts";
-import { ACCESS_TOKEN_LIFETIME_MS } from "../../src/stripe/tokens.ts";
 import {
   ConfigureStripe,
   type ConnectWorld,

@@ -69,14 +69,17 @@ describe("the resource registry", () => {
 
   it("generates each entry's GraphQL list, type fields and live subscription", () => {
     const printed = printSchema(schema);
-    const connection = schema.getType("StripeConnection") as unknown as { getFields(): Record<string, unknown> };
+    const connection = schema.getType("StripeConnection") as unknown as {
+      getFields(): Record<string, unknown>;
+    };
     const subscription = schema.getSubscriptionType()!.getFields();
     for (const resource of resources) {
       expect(Object.keys(connection.getFields())).toContain(resource.graphql.list);
       const typeName = resource.model[0]!.toUpperCase() + resource.model.slice(1);
       const type = schema.getType(typeName) as unknown as { getFields(): Record<string, unknown> };
       expect(Object.keys(type.getFields())).toEqual(expect.arrayContaining(Object.keys(resource.columns)));
-      if (resource.graphql.live) expect(Object.keys(subscription)).toContain(resource.graphql.live.subscription);
+      if (resource.graphql.live)
+        expect(Object.keys(subscription)).toContain(resource.graphql.live.subscription);
     }
     expect(printed).toContain("applicationFeeRefunds(");
   });

@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { verifyStripeSignature } from "../../src/stripe/webhook.ts";
+import { verifyStripeSignature } from "../../src/stripe/webhook-signature.ts";
 
 const stripe = new Stripe("sk_test_unused", { telemetry: false });
 const SECRET = "whsec_test_secret_0123456789abcdef";

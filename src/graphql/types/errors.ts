@@ -7,7 +7,7 @@ import {
 } from "../../errors.ts";
 import { builder } from "../builder.ts";
 
-export const ErrorInterface = builder.interfaceRef<AppError>("Error").implement({
+const ErrorInterface = builder.interfaceRef<AppError>("Error").implement({
   fields: (t) => ({ message: t.exposeString("message") }),
 });
 

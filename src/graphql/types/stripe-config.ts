@@ -7,7 +7,7 @@ import { OrgRef } from "./org.ts";
 
 export const StripeConnectMethodEnum = builder.enumType(StripeConnectMethod, { name: "StripeConnectMethod" });
 
-export const StripeConfigRef = builder.prismaObject("StripeConfig", {
+const StripeConfigRef = builder.prismaObject("StripeConfig", {
   fields: (t) => ({
     connectMethod: t.expose("connectMethod", { type: StripeConnectMethodEnum }),
     clientId: t.exposeString("clientId"),

@@ -1,23 +1,23 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { GraphQLError } from "graphql";
 import { filter, pipe } from "graphql-yoga";
-import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../../errors.ts";
-import { StripeConnectionStatus } from "../../generated/prisma/enums.ts";
 import {
   disconnectConnection,
   findConnection,
   resyncConnection,
   startConnection,
-} from "../../stripe/connections.ts";
+} from "../../connections/lifecycle.ts";
+import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../../errors.ts";
+import { StripeConnectionStatus } from "../../generated/prisma/enums.ts";
 import { builder } from "../builder.ts";
+import { notFound } from "../errors.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../pagination.ts";
 import { StripeConnectMethodEnum } from "./stripe-config.ts";
 
-export const StripeConnectionStatusEnum = builder.enumType(StripeConnectionStatus, {
+const StripeConnectionStatusEnum = builder.enumType(StripeConnectionStatus, {
   name: "StripeConnectionStatus",
 });
 
-export const StripeConnectionRef = builder.prismaNode("StripeConnection", {
+builder.prismaNode("StripeConnection", {
   id: { field: "id" },
   nullable: true,
   // node(id) and every lookup only ever find the caller's own connections
@@ -215,14 +215,12 @@ builder.subscriptionField("connectionUpdated", (t) =>
         ? await findConnection(ctx.deps, orgId, connectionIdOf(connectionId)).then(
             (connection) => connection.id,
             () => {
-              throw new GraphQLError("No such connection in this org.", {
-                extensions: { code: "NOT_FOUND" },
-              });
+              throw notFound("No such connection in this org.");
             },
           )
         : null;
       return pipe(
-        ctx.deps.pubsub.subscribe("connection:updated"),
+        ctx.deps.pubsub.subscribe("connection:changed"),
         filter((event) => event.orgId === orgId && (only === null || event.connectionId === only)),
       );
     },

@@ -1,13 +1,13 @@
 // Live updates of synced objects and received events. Payloads carry row ids only (see pubsub.ts); each
 // resolver reads the row as it is now, so a subscriber never sees data older than the database.
-import { GraphQLError } from "graphql";
 import { filter, pipe } from "graphql-yoga";
+import { findConnection } from "../../connections/lifecycle.ts";
 import { delegateOf } from "../../db/delegate.ts";
 import { type ObjectTopic, type ObjectUpdated, objectTopic } from "../../pubsub.ts";
 import { RESOURCES, type ResourceSpec } from "../../stripe/resources.ts";
-import { findConnection } from "../../connections/lifecycle.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
+import { notFound } from "../errors.ts";
 import { typeNameOf } from "../stripe-objects.ts";
 
 type GlobalId = { typename: string; id: string };
@@ -18,13 +18,12 @@ type GlobalId = { typename: string; id: string };
  */
 async function narrowTo(ctx: Context, connectionId: GlobalId | null | undefined): Promise<string | null> {
   if (!connectionId) return null;
-  const notFound = () =>
-    new GraphQLError("No such connection in this org.", { extensions: { code: "NOT_FOUND" } });
-  if (connectionId.typename !== "StripeConnection") throw notFound();
+  const missing = () => notFound("No such connection in this org.");
+  if (connectionId.typename !== "StripeConnection") throw missing();
   return findConnection(ctx.deps, ctx.org!.id, connectionId.id).then(
     (connection) => connection.id,
     () => {
-      throw notFound();
+      throw missing();
     },
   );
 }

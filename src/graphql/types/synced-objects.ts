@@ -14,8 +14,8 @@ import {
   connectionTypeOf,
   orgScopedFindUnique,
   type SchemaTypesOf,
-  typeNameOf,
   toSafeInt,
+  typeNameOf,
 } from "../stripe-objects.ts";
 
 type Row = Record<string, unknown> & { id: string; connectionId: string };
@@ -57,7 +57,7 @@ function defineNode(resource: ResourceSpec): NodeRef {
     id: { field: "id" },
     nullable: true,
     findUnique: orgScopedFindUnique,
-    fields: (builderOfModel): {} => {
+    fields: (builderOfModel) => {
       const t = builderOfModel as unknown as FieldBuilder;
       return {
         stripeId: t.exposeString("stripeId"),
@@ -72,7 +72,7 @@ function defineNode(resource: ResourceSpec): NodeRef {
         created: t.expose("created", { type: "DateTime" }),
         raw: t.expose("raw", { type: "JSON" }),
         updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-      } as {};
+      } as never;
     },
   });
 }

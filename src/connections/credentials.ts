@@ -1,63 +1,39 @@
 import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
 import { createConnectionLease } from "../db/connection-lease.ts";
-import type { Deps } from "../deps.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
 import type { SecretBox } from "../orgs/secrets.ts";
 import { openSecretKey } from "../orgs/stripe-config.ts";
-import { markNeedsReauth } from "./connection-status.ts";
-import { type OAuthTokens, refreshTokens, StripeOAuthError } from "./oauth.ts";
+import { type HttpFetch, type OAuthTokens, refreshTokens, StripeOAuthError } from "../stripe/oauth.ts";
+import { markNeedsReauth, type StatusDeps } from "./status.ts";
+import { openToken, tokenColumns } from "./tokens.ts";
 
-/** Stripe Apps access tokens last one hour; Stripe does not say so in the response (no expires_in). */
-export const ACCESS_TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 /** Refresh this long before expiry, so that a token never expires mid-sync. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
+/** Request options that make one Stripe call on behalf of a connection. */
 export type Credentials = { apiKey: string; stripeAccount?: string };
 
 export class NeedsReauthError extends Error {
   override name = "NeedsReauthError";
 }
 
-type TokenField = "accessToken" | "refreshToken";
+export type CredentialsProvider = {
+  /** `forceRefresh`: Stripe refused the current access token; a Stripe Apps connection renews it first. */
+  credentials(connectionId: string, options?: { forceRefresh?: boolean }): Promise<Credentials>;
+};
 
-export function sealToken(
-  secrets: SecretBox,
-  connectionId: string,
-  field: TokenField,
-  token: string,
-): string {
-  return secrets.seal(token, `connection:${connectionId}:${field}`);
-}
-
-function openToken(secrets: SecretBox, connectionId: string, field: TokenField, ciphertext: string): string {
-  return secrets.open(ciphertext, `connection:${connectionId}:${field}`);
-}
-
-/** The columns that store a fresh grant. */
-export function tokenColumns(
-  deps: Pick<Deps, "secrets" | "clock">,
-  connectionId: string,
-  tokens: OAuthTokens,
-) {
-  const expires = tokens.refreshToken
-    ? new Date(deps.clock.now().getTime() + ACCESS_TOKEN_LIFETIME_MS)
-    : null;
-  return {
-    accessTokenCiphertext: sealToken(deps.secrets, connectionId, "accessToken", tokens.accessToken),
-    refreshTokenCiphertext: tokens.refreshToken
-      ? sealToken(deps.secrets, connectionId, "refreshToken", tokens.refreshToken)
-      : null,
-    accessTokenExpiresAt: expires,
-    scope: tokens.scope,
-  };
-}
-
-/** Clears every stored token of a connection. */
-export const NO_TOKENS = {
-  accessTokenCiphertext: null,
-  refreshTokenCiphertext: null,
-  accessTokenExpiresAt: null,
-} as const;
+/** What the provider needs: the rows and keys, Stripe's token endpoint, and a way to mark NEEDS_REAUTH. */
+export type CredentialsDeps = StatusDeps & {
+  config: Pick<Config, "stripe">;
+  clock: Clock;
+  secrets: SecretBox;
+  /** HTTP client for Stripe's OAuth endpoints */
+  fetch: HttpFetch;
+  logger: Logger;
+};
 
 /** A refresh's answer is awaited this long; past it, Stripe may still have rotated the refresh token. */
 const REFRESH_TIMEOUT_MS = 60_000;
@@ -76,7 +52,7 @@ type TokenRow = Pick<
  * callers ask at the same moment, in this process (a shared promise) and across instances (a lease on
  * the connection row; no transaction or lock is held while Stripe is called).
  */
-export function createCredentialsProvider(deps: Deps) {
+export function createCredentialsProvider(deps: CredentialsDeps): CredentialsProvider {
   const lease = createConnectionLease(
     deps,
     `${process.pid}-${randomUUID()}`,
@@ -249,9 +225,7 @@ function describeError(error: unknown): { name: string; code?: string } {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export type CredentialsProvider = ReturnType<typeof createCredentialsProvider>;
-
-function isExpiring(deps: Pick<Deps, "clock">, row: Pick<StripeConnection, "accessTokenExpiresAt">): boolean {
+function isExpiring(deps: { clock: Clock }, row: Pick<StripeConnection, "accessTokenExpiresAt">): boolean {
   return (
     row.accessTokenExpiresAt !== null &&
     row.accessTokenExpiresAt.getTime() - deps.clock.now().getTime() < REFRESH_MARGIN_MS

@@ -1,10 +1,17 @@
-import type { Deps } from "../deps.ts";
+import type { Database } from "../db/client.ts";
 import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
+import type { GatewayPubSub } from "../pubsub.ts";
 import { NO_TOKENS } from "./tokens.ts";
+
+/** What a status change needs: the row, and the topic its subscribers listen on. */
+export type StatusDeps = {
+  db: Pick<Database, "prisma">;
+  pubsub: Pick<GatewayPubSub, "publish">;
+};
 
 /** Every change of a connection goes through here, so that subscribers hear of it. */
 export async function updateConnection(
-  deps: Pick<Deps, "db" | "pubsub">,
+  deps: StatusDeps,
   connectionId: string,
   data: Prisma.StripeConnectionUpdateInput,
 ): Promise<StripeConnection> {
@@ -14,13 +21,13 @@ export async function updateConnection(
 }
 
 export function publishConnection(
-  deps: Pick<Deps, "pubsub">,
+  deps: Pick<StatusDeps, "pubsub">,
   connection: Pick<StripeConnection, "id" | "orgId">,
 ) {
-  deps.pubsub.publish("connection:updated", { orgId: connection.orgId, connectionId: connection.id });
+  deps.pubsub.publish("connection:changed", { orgId: connection.orgId, connectionId: connection.id });
 }
 
-export function markNeedsReauth(deps: Pick<Deps, "db" | "pubsub">, connectionId: string, reason: string) {
+export function markNeedsReauth(deps: StatusDeps, connectionId: string, reason: string) {
   return updateConnection(deps, connectionId, {
     status: "NEEDS_REAUTH",
     lastError: reason,
@@ -29,24 +36,17 @@ export function markNeedsReauth(deps: Pick<Deps, "db" | "pubsub">, connectionId:
   });
 }
 
-type AccountKey = { orgId: string; stripeAccountId: string; livemode: boolean };
-
-/** The merchant uninstalled the app or revoked access: no token works any more. */
-export async function markDeauthorized(
-  deps: Pick<Deps, "db" | "pubsub" | "clock">,
-  where: AccountKey,
-): Promise<StripeConnection | null> {
-  const changed = await deauthorizeInTransaction(deps.db.prisma, deps.clock.now(), where);
-  if (changed) publishConnection(deps, changed);
-  return (
-    changed ??
-    deps.db.prisma.stripeConnection.findUnique({ where: { orgId_stripeAccountId_livemode: where } })
-  );
+/** Stripe answered 401/403 to the connection's (refreshed) credentials: only a new grant helps. */
+export function markCredentialsRejected(deps: StatusDeps, connectionId: string) {
+  return markNeedsReauth(deps, connectionId, "Stripe no longer accepts this connection's credentials.");
 }
 
+type AccountKey = { orgId: string; stripeAccountId: string; livemode: boolean };
+
 /**
- * markDeauthorized's writes, inside the caller's transaction (an applied event); the caller publishes
- * after its commit. Returns the connection when it changed.
+ * The merchant uninstalled the app or revoked access: no token works any more. Runs inside the caller's
+ * transaction (an applied event); the caller publishes after its commit. Returns the connection when it
+ * changed.
  */
 export async function deauthorizeInTransaction(
   db: Prisma.TransactionClient,

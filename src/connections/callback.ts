@@ -1,10 +1,19 @@
-import type { Deps } from "../deps.ts";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
 import type { OAuthState } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
 import { sha256 } from "../orgs/api-keys.ts";
+import type { SecretBox } from "../orgs/secrets.ts";
 import { openSecretKey } from "../orgs/stripe-config.ts";
-import { publishConnection, updateConnection } from "./connection-status.ts";
-import { newConnectionId } from "./connections.ts";
-import { exchangeCode, type OAuthTokens, StripeOAuthError, StripeUnavailableError } from "./oauth.ts";
+import {
+  exchangeCode,
+  type HttpFetch,
+  type OAuthTokens,
+  StripeOAuthError,
+  StripeUnavailableError,
+} from "../stripe/oauth.ts";
+import { newConnectionId, type SyncStarter } from "./lifecycle.ts";
+import { publishConnection, type StatusDeps, updateConnection } from "./status.ts";
 import { tokenColumns } from "./tokens.ts";
 
 /** What Stripe put on the redirect back to us. */
@@ -15,16 +24,36 @@ export type CallbackParams = {
   errorDescription?: string;
 };
 
-/** Where the browser goes next: back to the app, or a page of ours when there is nowhere to go. */
-export type CallbackOutcome =
-  | { kind: "redirect"; url: string; connectionId: string | null }
+/**
+ * How an authorization ended. `returnUrl` is where the app wants the browser back (the connection's, or
+ * the org's default), null when there is none.
+ */
+export type AuthorizationResult =
+  | { kind: "connected"; connectionId: string; stripeAccountId: string; returnUrl: string | null }
   | {
-      kind: "page";
-      status: 200 | 400 | 404 | 502;
-      title: string;
+      kind: "failed";
+      /** An OAuth error code: Stripe's (`access_denied`, `invalid_grant`, …) or ours (`invalid_state`, …) */
+      code: string;
+      /** For the merchant; also recorded as the connection's lastError */
       message: string;
+      /** Stripe could not be reached: the same link may work in a moment */
+      stripeUnavailable: boolean;
+      /** The connection the state was issued for; null when the state was missing or unknown */
       connectionId: string | null;
-    };
+      returnUrl: string | null;
+    }
+  /** Nothing to return to: the link names no org, or one without Stripe configured. */
+  | { kind: "refused"; problem: "ORG_NOT_FOUND" | "STRIPE_NOT_CONFIGURED" };
+
+export type CallbackDeps = StatusDeps & {
+  config: Pick<Config, "stripe">;
+  clock: Clock;
+  secrets: SecretBox;
+  /** HTTP client for Stripe's OAuth endpoints */
+  fetch: HttpFetch;
+  logger: Logger;
+  sync: SyncStarter;
+};
 
 type Pending = Pick<OAuthState, "connectionId" | "returnUrl">;
 
@@ -34,30 +63,31 @@ type Pending = Pick<OAuthState, "connectionId" | "returnUrl">;
  * as Stripe's token endpoint; nothing is stored unless the exchange succeeded.
  */
 export async function completeAuthorization(
-  deps: Deps,
+  deps: CallbackDeps,
   orgId: string,
   params: CallbackParams,
-  connectionUrlId: (connectionId: string) => string,
-): Promise<CallbackOutcome> {
+): Promise<AuthorizationResult> {
   const { prisma } = deps.db;
   const org = await prisma.org.findUnique({ where: { id: orgId }, include: { stripeConfig: true } });
-  if (!org)
-    return page(404, "Unknown organisation", "This connect link does not belong to any organisation.");
+  if (!org) return { kind: "refused", problem: "ORG_NOT_FOUND" };
   const config = org.stripeConfig;
-  if (!config) return page(400, "Stripe is not set up", "This organisation has not configured Stripe yet.");
+  if (!config) return { kind: "refused", problem: "STRIPE_NOT_CONFIGURED" };
 
-  const fail = async (pending: Pending | null, code: string, message: string, status: 400 | 502 = 400) => {
+  const fail = async (
+    pending: Pending | null,
+    code: string,
+    message: string,
+    stripeUnavailable = false,
+  ): Promise<AuthorizationResult> => {
     if (pending) await updateConnection(deps, pending.connectionId, { lastError: `${code}: ${message}` });
-    const returnUrl = pending ? (pending.returnUrl ?? config.defaultReturnUrl) : null;
-    const connectionId = pending ? connectionUrlId(pending.connectionId) : null;
-    if (returnUrl) {
-      return redirect(
-        returnUrl,
-        { status: "error", error: code, ...(connectionId ? { connection_id: connectionId } : {}) },
-        pending?.connectionId ?? null,
-      );
-    }
-    return page(status, "Stripe connection failed", message, pending?.connectionId ?? null);
+    return {
+      kind: "failed",
+      code,
+      message,
+      stripeUnavailable,
+      connectionId: pending?.connectionId ?? null,
+      returnUrl: pending ? (pending.returnUrl ?? config.defaultReturnUrl) : null,
+    };
   };
 
   let pending: Pending | null = null;
@@ -106,7 +136,7 @@ export async function completeAuthorization(
         pending,
         "stripe_unavailable",
         "Stripe could not be reached. Please try again in a moment.",
-        502,
+        true,
       );
     }
     throw error;
@@ -115,20 +145,17 @@ export async function completeAuthorization(
   const connection = await storeGrant(deps, orgId, config.connectMethod, pending, tokens);
   publishConnection(deps, connection);
   deps.sync.start(connection.id);
-  const returnUrl = pending?.returnUrl ?? config.defaultReturnUrl;
-  const id = connectionUrlId(connection.id);
-  if (returnUrl) return redirect(returnUrl, { connection_id: id, status: "success" }, connection.id);
-  return page(
-    200,
-    "Stripe account connected",
-    `Your Stripe account ${tokens.stripeAccountId} is now connected. You can close this window.`,
-    connection.id,
-  );
+  return {
+    kind: "connected",
+    connectionId: connection.id,
+    stripeAccountId: tokens.stripeAccountId,
+    returnUrl: pending?.returnUrl ?? config.defaultReturnUrl,
+  };
 }
 
 /** The same Stripe account connected twice to one org keeps its one connection. */
 async function storeGrant(
-  deps: Deps,
+  deps: CallbackDeps,
   orgId: string,
   method: "STRIPE_APP" | "LEGACY_CONNECT",
   pending: Pending | null,
@@ -181,23 +208,4 @@ async function storeGrant(
       },
     });
   });
-}
-
-function redirect(
-  base: string,
-  params: Record<string, string>,
-  connectionId: string | null,
-): CallbackOutcome {
-  const url = new URL(base);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  return { kind: "redirect", url: url.toString(), connectionId };
-}
-
-function page(
-  status: 200 | 400 | 404 | 502,
-  title: string,
-  message: string,
-  connectionId: string | null = null,
-): CallbackOutcome {
-  return { kind: "page", status, title, message, connectionId };
 }

@@ -1,16 +1,49 @@
+// A connection's lifecycle as the org's frontend drives it: start (and reconnect), resync, disconnect.
+// The OAuth redirect that completes a start is callback.ts.
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Deps } from "../deps.ts";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/client.ts";
 import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../errors.ts";
 import type { Org, Prisma, StripeConnection } from "../generated/prisma/client.ts";
 import { sha256 } from "../orgs/api-keys.ts";
 import { orgRedirectUri } from "../orgs/orgs.ts";
+import type { SecretBox } from "../orgs/secrets.ts";
 import { openSecretKey } from "../orgs/stripe-config.ts";
-import { updateConnection } from "./connection-status.ts";
-import { authorizationUrl, deauthorize, StripeOAuthError, StripeUnavailableError } from "./oauth.ts";
+import {
+  authorizationUrl,
+  deauthorize,
+  type HttpFetch,
+  StripeOAuthError,
+  StripeUnavailableError,
+} from "../stripe/oauth.ts";
+import { type StatusDeps, updateConnection } from "./status.ts";
 import { NO_TOKENS } from "./tokens.ts";
 
-export const STATE_LIFETIME_MS = 10 * 60 * 1000;
+const STATE_LIFETIME_MS = 10 * 60 * 1000;
+
+/**
+ * What connections/ asks of the sync scheduler: to start syncing a connection in the background. Declared
+ * here so that connections/ never imports sync/ (sync/ depends on connections/, not the reverse).
+ */
+export type SyncStarter = { start(connectionId: string, options?: { fresh?: boolean }): void };
+
+export type StartConnectionDeps = {
+  config: Pick<Config, "publicUrl" | "stripe">;
+  db: Pick<Database, "prisma">;
+  clock: Clock;
+};
+
+export type DisconnectDeps = StatusDeps & {
+  config: Pick<Config, "stripe">;
+  clock: Clock;
+  secrets: SecretBox;
+  /** HTTP client for Stripe's OAuth endpoints */
+  fetch: HttpFetch;
+};
+
+export type ResyncDeps = StatusDeps & { sync: SyncStarter };
 
 export type StartConnectionInput = {
   returnUrl?: string | null;
@@ -38,7 +71,7 @@ export function newConnectionId(): string {
  * Creates (or, with reconnectConnectionId, reuses) a PENDING connection and a single-use `state`, and
  * returns the Stripe URL to send the merchant's browser to.
  */
-export async function startConnection(deps: Deps, org: Org, input: StartConnectionInput) {
+export async function startConnection(deps: StartConnectionDeps, org: Org, input: StartConnectionInput) {
   const { prisma } = deps.db;
   const config = await prisma.stripeConfig.findUnique({ where: { orgId: org.id } });
   if (!config) throw new StripeNotConfiguredError();
@@ -106,7 +139,7 @@ export async function startConnection(deps: Deps, org: Org, input: StartConnecti
 }
 
 export async function findConnection(
-  deps: Deps,
+  deps: { db: Pick<Database, "prisma"> },
   orgId: string,
   connectionId: string,
 ): Promise<StripeConnection> {
@@ -119,7 +152,7 @@ export async function findConnection(
  * Ends a connection. Legacy Connect: revoked at Stripe (deauthorize). Stripe Apps: Stripe documents no
  * developer-side revoke, so the tokens are dropped and the grant lives on until the merchant uninstalls.
  */
-export async function disconnectConnection(deps: Deps, orgId: string, connectionId: string) {
+export async function disconnectConnection(deps: DisconnectDeps, orgId: string, connectionId: string) {
   const connection = await findConnection(deps, orgId, connectionId);
   if (connection.status === "DISCONNECTED") return connection;
   let lastError: string | null = null;
@@ -157,7 +190,7 @@ export async function disconnectConnection(deps: Deps, orgId: string, connection
 }
 
 /** Starts a fresh sync of a connection that holds a working authorization. */
-export async function resyncConnection(deps: Deps, orgId: string, connectionId: string) {
+export async function resyncConnection(deps: ResyncDeps, orgId: string, connectionId: string) {
   const connection = await findConnection(deps, orgId, connectionId);
   if (!connection.accessTokenCiphertext || connection.status === "DISCONNECTED") return connection;
   const syncing = await updateConnection(deps, connection.id, {

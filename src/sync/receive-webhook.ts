@@ -1,0 +1,119 @@
+import type { BackgroundTasks } from "../background-tasks.ts";
+import type { Clock } from "../clock.ts";
+import type { Database } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import type { SecretBox } from "../orgs/secrets.ts";
+import { findWebhookSigningSecret } from "../orgs/stripe-config.ts";
+import { type SignatureProblem, verifyStripeSignature } from "../stripe/webhook-signature.ts";
+import { applyStripeEvent, type StripeEventPayload } from "./apply-event.ts";
+
+/** Why a delivery is acknowledged without being stored: there is nothing to apply it to. */
+export type IgnoreReason =
+  | "THIN_EVENT"
+  | "NO_ACCOUNT"
+  | "UNKNOWN_ACCOUNT"
+  | "LIVEMODE_MISMATCH"
+  | "DISCONNECTED";
+
+/** Why a delivery is refused: it is not (verifiably) an event of this org. */
+export type WebhookRefusal =
+  | "ORG_NOT_FOUND"
+  | "WEBHOOK_SECRET_NOT_CONFIGURED"
+  | SignatureProblem
+  | "MALFORMED_EVENT";
+
+/** What became of one delivery. Everything but `refused` is durably stored or safely ignored. */
+export type WebhookReceipt =
+  | { kind: "applied" | "duplicate" | "ignored"; reason?: IgnoreReason }
+  | { kind: "refused"; problem: WebhookRefusal };
+
+export type ReceiveWebhookDeps = Parameters<typeof applyStripeEvent>[0] & {
+  db: Pick<Database, "prisma">;
+  secrets: SecretBox;
+  clock: Clock;
+  /** Where the slow follow-ups of an applied event run, after the delivery is acknowledged */
+  background: Pick<BackgroundTasks, "run">;
+};
+
+/**
+ * Receives one Stripe webhook delivery for an org: verifies it against the org's signing secret, routes it
+ * by `account` and `livemode` to the org's connection and hands it to `applyStripeEvent`, which stores it
+ * (once per event id) before applying it. Resolves once the event is durably stored, or is known to be
+ * one we ignore; throws when the database could not store it, so that Stripe retries. Slow follow-up
+ * work is started on `deps.background` and is not awaited.
+ *
+ * Events without a live connection (no `account`, an unknown or disconnected account, the other mode)
+ * are acknowledged, logged and not stored: there is nothing to apply them to, and a later connection of
+ * that account is backfilled from Stripe's current data anyway.
+ */
+export async function receiveStripeWebhook(
+  deps: ReceiveWebhookDeps,
+  log: Logger,
+  input: { orgId: string; rawBody: Uint8Array; signature: string | null | undefined },
+): Promise<WebhookReceipt> {
+  const lookup = await findWebhookSigningSecret(
+    { prisma: deps.db.prisma, secrets: deps.secrets },
+    input.orgId,
+  );
+  if (lookup.org === "missing") return { kind: "refused", problem: "ORG_NOT_FOUND" };
+  // Never trust an unsigned event: without a secret nothing can be verified.
+  if (!lookup.secret) return { kind: "refused", problem: "WEBHOOK_SECRET_NOT_CONFIGURED" };
+  const nowSeconds = Math.floor(deps.clock.now().getTime() / 1000);
+  const verdict = verifyStripeSignature(input.rawBody, input.signature, lookup.secret, { nowSeconds });
+  if (!verdict.ok) {
+    log.warn({ reason: verdict.reason }, "stripe webhook refused: bad signature");
+    return { kind: "refused", problem: verdict.reason };
+  }
+  const json = parseJson(input.rawBody);
+  const ignore = (reason: IgnoreReason, about: object = {}): WebhookReceipt => {
+    log.info({ ...about, reason }, "stripe webhook ignored");
+    return { kind: "ignored", reason };
+  };
+  // A thin event is Stripe's, validly signed, and not one we handle: refusing it would make Stripe retry.
+  if (isObject(json) && json.object === "v2.core.event") return ignore("THIN_EVENT");
+  const event = asSnapshotEvent(json);
+  if (!event) return { kind: "refused", problem: "MALFORMED_EVENT" };
+  const about = { eventId: event.id, type: event.type, account: event.account ?? null };
+  if (!event.account) return ignore("NO_ACCOUNT", about);
+  const connections = await deps.db.prisma.stripeConnection.findMany({
+    where: { orgId: input.orgId, stripeAccountId: event.account },
+  });
+  const connection = connections.find((candidate) => candidate.livemode === event.livemode);
+  if (!connection) return ignore(connections.length > 0 ? "LIVEMODE_MISMATCH" : "UNKNOWN_ACCOUNT", about);
+  if (connection.status === "DISCONNECTED") return ignore("DISCONNECTED", about);
+
+  const result = await applyStripeEvent(deps, connection, event, "webhook");
+  if (result.followUp) deps.background.run(`webhook follow-up ${event.id}`, result.followUp);
+  log.info({ ...about, connectionId: connection.id, outcome: result.outcome }, "stripe webhook");
+  return { kind: result.outcome };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function parseJson(rawBody: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(rawBody));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The v1 snapshot event fields the gateway relies on; anything else is malformed. */
+function asSnapshotEvent(value: unknown): StripeEventPayload | null {
+  if (!isObject(value)) return null;
+  const event = value as Partial<StripeEventPayload> & { object?: unknown };
+  const object = (event.data as { object?: { id?: unknown } } | undefined)?.object;
+  const valid =
+    typeof event.id === "string" &&
+    event.id.length > 0 &&
+    event.id.length <= 255 &&
+    typeof event.type === "string" &&
+    Number.isSafeInteger(event.created) &&
+    typeof event.livemode === "boolean" &&
+    (event.account === undefined || event.account === null || typeof event.account === "string") &&
+    !!object &&
+    typeof object === "object" &&
+    typeof object.id === "string";
+  return valid ? (event as StripeEventPayload) : null;
+}
