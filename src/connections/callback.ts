@@ -1,19 +1,10 @@
-import type { Clock } from "../clock.ts";
-import type { Config } from "../config.ts";
 import type { OAuthState } from "../generated/prisma/client.ts";
-import type { Logger } from "../logger.ts";
 import { sha256 } from "../orgs/api-keys.ts";
-import type { SecretBox } from "../orgs/secrets.ts";
 import { openSecretKey } from "../orgs/stripe-config.ts";
-import {
-  exchangeCode,
-  type HttpFetch,
-  type OAuthTokens,
-  StripeOAuthError,
-  StripeUnavailableError,
-} from "../stripe/oauth.ts";
+import { exchangeCode, type OAuthTokens, StripeOAuthError, StripeUnavailableError } from "../stripe/oauth.ts";
+import type { CredentialsDeps } from "./credentials.ts";
 import { newConnectionId, type SyncStarter } from "./lifecycle.ts";
-import { publishConnection, type StatusDeps, updateConnection } from "./status.ts";
+import { publishConnection, updateConnection } from "./status.ts";
 import { tokenColumns } from "./tokens.ts";
 
 /** What Stripe put on the redirect back to us. */
@@ -45,15 +36,8 @@ export type AuthorizationResult =
   /** Nothing to return to: the link names no org, or one without Stripe configured. */
   | { kind: "refused"; problem: "ORG_NOT_FOUND" | "STRIPE_NOT_CONFIGURED" };
 
-export type CallbackDeps = StatusDeps & {
-  config: Pick<Config, "stripe">;
-  clock: Clock;
-  secrets: SecretBox;
-  /** HTTP client for Stripe's OAuth endpoints */
-  fetch: HttpFetch;
-  logger: Logger;
-  sync: SyncStarter;
-};
+/** What the token exchange needs (as a refresh does), and the scheduler to start the first sync. */
+export type CallbackDeps = CredentialsDeps & { sync: SyncStarter };
 
 type Pending = Pick<OAuthState, "connectionId" | "returnUrl">;
 

@@ -9,6 +9,7 @@ import {
 import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../../errors.ts";
 import { StripeConnectionStatus } from "../../generated/prisma/enums.ts";
 import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
 import { notFound } from "../errors.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../pagination.ts";
 import { StripeConnectMethodEnum } from "./stripe-config.ts";
@@ -105,20 +106,21 @@ const StartStripeConnectionInput = builder.inputType("StartStripeConnectionInput
   }),
 });
 
+/** A mutation payload's `connection`: the row as it is now. */
+function connectionOfPayload(query: object, payload: { connectionId: string }, _args: object, ctx: Context) {
+  return ctx.deps.db.prisma.stripeConnection.findUniqueOrThrow({
+    ...query,
+    where: { id: payload.connectionId },
+  });
+}
+
 const StartStripeConnectionSuccess = builder
   .objectRef<{ connectionId: string; authorizationUrl: string; expiresAt: Date }>(
     "StartStripeConnectionSuccess",
   )
   .implement({
     fields: (t) => ({
-      connection: t.prismaField({
-        type: "StripeConnection",
-        resolve: (query, result, _args, ctx) =>
-          ctx.deps.db.prisma.stripeConnection.findUniqueOrThrow({
-            ...query,
-            where: { id: result.connectionId },
-          }),
-      }),
+      connection: t.prismaField({ type: "StripeConnection", resolve: connectionOfPayload }),
       authorizationUrl: t.exposeString("authorizationUrl", {
         description: "Send the merchant's browser here.",
       }),
@@ -130,14 +132,7 @@ const StartStripeConnectionSuccess = builder
 function connectionPayload(name: string) {
   return builder.objectRef<{ connectionId: string }>(name).implement({
     fields: (t) => ({
-      connection: t.prismaField({
-        type: "StripeConnection",
-        resolve: (query, result, _args, ctx) =>
-          ctx.deps.db.prisma.stripeConnection.findUniqueOrThrow({
-            ...query,
-            where: { id: result.connectionId },
-          }),
-      }),
+      connection: t.prismaField({ type: "StripeConnection", resolve: connectionOfPayload }),
     }),
   });
 }
