@@ -1,7 +1,6 @@
-import { type BuildContext, buildEvent, fromFixture } from "./objects.ts";
-import type { SeededRandom } from "./random.ts";
-import type { Store } from "./store.ts";
-import type { Mode, StripeObject } from "./types.ts";
+import { type GeneratorScope, insertAll } from "./dataset-scope.ts";
+import { buildEvent, fromFixture } from "./objects.ts";
+import type { StripeObject } from "./types.ts";
 
 const DAY = 86_400;
 const FIRST = ["Jenny", "Ada", "Alan", "Grace", "Linus", "Marie", "Katherine", "Tim", "Barbara", "Edsger"];
@@ -35,19 +34,11 @@ const MERCHANTS = [
   ["Fuel Stop", "automated_fuel_dispensers", "5542", "Austin"],
 ] as const;
 
-function insertAll(store: Store, accountId: string, mode: Mode, resource: string, objects: StripeObject[]) {
-  objects.sort((a, b) => a.created - b.created);
-  for (const object of objects) store.insert(accountId, mode, resource, object);
-}
-
 export function generateCustomers(
-  store: Store,
-  accountId: string,
-  mode: Mode,
-  ctx: BuildContext,
-  random: SeededRandom,
+  scope: GeneratorScope,
   options: { count: number; start: number },
 ): string[] {
+  const { ctx, random } = scope;
   const customers: StripeObject[] = [];
   for (let i = 0; i < options.count; i++) {
     const first = random.pick(FIRST);
@@ -64,18 +55,15 @@ export function generateCustomers(
       }),
     );
   }
-  insertAll(store, accountId, mode, "customer", customers);
+  insertAll(scope, "customer", customers);
   return customers.map((customer) => customer.id);
 }
 
 export function generateSubscriptions(
-  store: Store,
-  accountId: string,
-  mode: Mode,
-  ctx: BuildContext,
-  random: SeededRandom,
+  scope: GeneratorScope,
   options: { customers: string[]; start: number },
 ): void {
+  const { ctx, random } = scope;
   const subscriptions: StripeObject[] = [];
   for (const customer of options.customers) {
     if (!random.chance(0.6)) continue;
@@ -113,17 +101,11 @@ export function generateSubscriptions(
     }
     subscriptions.push(subscription);
   }
-  insertAll(store, accountId, mode, "subscription", subscriptions);
+  insertAll(scope, "subscription", subscriptions);
 }
 
-export function generateIssuing(
-  store: Store,
-  accountId: string,
-  mode: Mode,
-  ctx: BuildContext,
-  random: SeededRandom,
-  options: { count: number; start: number },
-): void {
+export function generateIssuing(scope: GeneratorScope, options: { count: number; start: number }): void {
+  const { ctx, random } = scope;
   const authorizations: StripeObject[] = [];
   const transactions: StripeObject[] = [];
   const cardholder = random.id("ich");
@@ -172,18 +154,13 @@ export function generateIssuing(
     (authorization.transactions as StripeObject[]).push(transaction);
     transactions.push(transaction);
   }
-  insertAll(store, accountId, mode, "issuing.authorization", authorizations);
-  insertAll(store, accountId, mode, "issuing.transaction", transactions);
+  insertAll(scope, "issuing.authorization", authorizations);
+  insertAll(scope, "issuing.transaction", transactions);
 }
 
 /** Recent history as events (payouts and charges of the last 30 days), so /v1/events is not empty. */
-export function generateHistoryEvents(
-  store: Store,
-  accountId: string,
-  mode: Mode,
-  ctx: BuildContext,
-  apiVersion: string,
-): void {
+export function generateHistoryEvents(scope: GeneratorScope, apiVersion: string): void {
+  const { store, accountId, mode, ctx } = scope;
   const since = ctx.now - 30 * DAY;
   const events: StripeObject[] = [];
   const add = (type: string, object: StripeObject, created: number) =>
@@ -197,5 +174,5 @@ export function generateHistoryEvents(
     if (object.status === "paid" && arrival >= since && arrival <= ctx.now)
       add("payout.paid", object, arrival);
   }
-  insertAll(store, accountId, mode, "event", events);
+  insertAll(scope, "event", events);
 }

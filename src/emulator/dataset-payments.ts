@@ -1,3 +1,4 @@
+import type { GeneratorScope } from "./dataset-scope.ts";
 import {
   type BuildContext,
   buildBalanceTransaction,
@@ -8,11 +9,12 @@ import {
   buildRefund,
   feeRefundPatch,
   fromFixture,
+  payoutBalanceTransaction,
+  refundBalanceTransaction,
   stripeFee,
 } from "./objects.ts";
 import type { SeededRandom } from "./random.ts";
-import type { Store } from "./store.ts";
-import type { Mode, StripeObject } from "./types.ts";
+import type { StripeObject } from "./types.ts";
 
 const DAY = 86_400;
 const NAMES = ["Jenny Rosen", "Ada Lovelace", "Alan Turing", "Grace Hopper", "Linus Pauling", "Marie Curie"];
@@ -37,14 +39,8 @@ export interface PaymentHistoryOptions {
  * Charges (with application fees, refunds and disputes) and the automatic payouts that pay them out:
  * each payout's `?payout=` balance transactions net to its amount.
  */
-export function generatePaymentHistory(
-  store: Store,
-  accountId: string,
-  mode: Mode,
-  ctx: BuildContext,
-  random: SeededRandom,
-  options: PaymentHistoryOptions,
-): void {
+export function generatePaymentHistory(scope: GeneratorScope, options: PaymentHistoryOptions): void {
+  const { store, accountId, mode, ctx, random } = scope;
   const interval = Math.max(60, Math.floor((options.now - options.start) / options.payouts));
   const destination = random.id("ba");
   const period: Period = { rows: [], unpaid: [] };
@@ -64,15 +60,7 @@ export function generatePaymentHistory(
     // A negative balance carries over to the next payout, as Stripe does; the last period stays unpaid.
     if (amount <= 0 || p === options.payouts - 1) continue;
     const payoutId = ctx.id("po");
-    const payoutBt = buildBalanceTransaction(ctx, {
-      amount: -amount,
-      type: "payout",
-      reportingCategory: "payout",
-      source: payoutId,
-      created: periodEnd,
-      availableOn: periodEnd,
-      description: "STRIPE PAYOUT",
-    });
+    const payoutBt = payoutBalanceTransaction(ctx, { source: payoutId, amount, created: periodEnd });
     const arrival = Math.ceil((periodEnd + 2 * DAY) / DAY) * DAY;
     const status = arrival <= options.now ? "paid" : periodEnd > options.now - DAY ? "pending" : "in_transit";
     const payout = buildPayout(ctx, {
@@ -214,14 +202,7 @@ function addRefund(
   const chargeAmount = charge.amount as number;
   const amount = random.chance(0.5) ? chargeAmount : Math.floor(chargeAmount / 2);
   const refundId = ctx.id("re");
-  const bt = buildBalanceTransaction(ctx, {
-    amount: -amount,
-    type: "refund",
-    reportingCategory: "refund",
-    source: refundId,
-    created,
-    description: "REFUND FOR CHARGE",
-  });
+  const bt = refundBalanceTransaction(ctx, { source: refundId, amount, created });
   const refund = buildRefund(ctx, charge, {
     id: refundId,
     amount,

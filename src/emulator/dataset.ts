@@ -5,11 +5,12 @@ import {
   generateSubscriptions,
 } from "./dataset-extras.ts";
 import { generatePaymentHistory } from "./dataset-payments.ts";
+import type { GeneratorScope } from "./dataset-scope.ts";
 import { type BuildContext, fromFixture } from "./objects.ts";
 import type { Platform } from "./platforms.ts";
-import { createRandom, type SeededRandom } from "./random.ts";
+import { createRandom } from "./random.ts";
 import { connectionKey, type Store } from "./store.ts";
-import { MODES, type Mode } from "./types.ts";
+import { MODES } from "./types.ts";
 
 export const DATASET_SIZES = {
   tiny: { payouts: 12, chargesPerPayout: 3 },
@@ -71,35 +72,25 @@ export function generateDataset(store: Store, options: DatasetOptions): string[]
         currency,
         now: options.now,
       };
-      generateAccountHistory(store, id, mode, ctx, modeRandom, options);
+      generateAccountHistory({ store, accountId: id, mode, ctx, random: modeRandom }, options);
     }
     ids.push(id);
   }
   return ids;
 }
 
-function generateAccountHistory(
-  store: Store,
-  accountId: string,
-  mode: Mode,
-  ctx: BuildContext,
-  random: SeededRandom,
-  options: DatasetOptions,
-): void {
+function generateAccountHistory(scope: GeneratorScope, options: DatasetOptions): void {
   const size = typeof options.size === "string" ? DATASET_SIZES[options.size] : options.size;
   const start = options.now - (options.days ?? 180) * DAY;
-  const customers = generateCustomers(store, accountId, mode, ctx, random, {
-    count: Math.max(5, Math.ceil(size.payouts / 2)),
-    start,
-  });
-  generatePaymentHistory(store, accountId, mode, ctx, random, {
+  const customers = generateCustomers(scope, { count: Math.max(5, Math.ceil(size.payouts / 2)), start });
+  generatePaymentHistory(scope, {
     ...size,
     start,
     now: options.now,
     customers,
-    application: options.platforms[0]?.keys[mode].clientId ?? null,
+    application: options.platforms[0]?.keys[scope.mode].clientId ?? null,
   });
-  generateSubscriptions(store, accountId, mode, ctx, random, { customers, start });
-  generateIssuing(store, accountId, mode, ctx, random, { count: Math.ceil(size.payouts / 2), start });
-  generateHistoryEvents(store, accountId, mode, ctx, options.apiVersion);
+  generateSubscriptions(scope, { customers, start });
+  generateIssuing(scope, { count: Math.ceil(size.payouts / 2), start });
+  generateHistoryEvents(scope, options.apiVersion);
 }

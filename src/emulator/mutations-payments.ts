@@ -5,6 +5,7 @@ import {
   buildCharge,
   buildDispute,
   buildRefund,
+  refundBalanceTransaction,
   stripeFee,
 } from "./objects.ts";
 import { resourceSpec } from "./resources.ts";
@@ -114,14 +115,7 @@ export function refundCharge(
     });
   const ctx = buildContext(state, accountId, mode, charge.currency as string);
   const refundId = ctx.id("re");
-  const bt = buildBalanceTransaction(ctx, {
-    amount: -amount,
-    type: "refund",
-    reportingCategory: "refund",
-    source: refundId,
-    created: ctx.now,
-    description: "REFUND FOR CHARGE",
-  });
+  const bt = refundBalanceTransaction(ctx, { source: refundId, amount, created: ctx.now });
   const refund = buildRefund(ctx, charge, {
     id: refundId,
     amount,

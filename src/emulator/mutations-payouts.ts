@@ -1,6 +1,6 @@
 import { apiError, errors } from "./api-errors.ts";
 import { buildContext, checkCurrency, locateObject } from "./mutations-payments.ts";
-import { buildBalanceTransaction, buildPayout } from "./objects.ts";
+import { buildBalanceTransaction, buildPayout, payoutBalanceTransaction } from "./objects.ts";
 import { type EmulatorState, mergeInto, patchAndRecord, previousAttributes, recordEvent } from "./state.ts";
 import { connectionKey } from "./store.ts";
 import { MODES, type Mode, type StripeObject } from "./types.ts";
@@ -38,15 +38,7 @@ export function createPayout(
       message: "You have insufficient funds in your Stripe account for this transfer.",
     });
   const payoutId = ctx.id("po");
-  const bt = buildBalanceTransaction(ctx, {
-    amount: -amount,
-    type: "payout",
-    reportingCategory: "payout",
-    source: payoutId,
-    created: ctx.now,
-    availableOn: ctx.now,
-    description: "STRIPE PAYOUT",
-  });
+  const bt = payoutBalanceTransaction(ctx, { source: payoutId, amount, created: ctx.now });
   const lastPayout = state.store.collection(accountId, mode, "payout").items.at(-1)?.object;
   const payout = buildPayout(ctx, {
     id: payoutId,

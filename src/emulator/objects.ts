@@ -61,6 +61,41 @@ export function buildBalanceTransaction(ctx: BuildContext, input: BalanceTransac
   });
 }
 
+/** What a refund or a payout takes out of the balance: `amount` (positive), for the object `source`. */
+export interface DebitInput {
+  source: string;
+  amount: number;
+  created: number;
+}
+
+/** The balance transaction of a refund; like a charge's, it becomes available two days later. */
+export function refundBalanceTransaction(ctx: BuildContext, input: DebitInput): StripeObject {
+  return debitBalanceTransaction(ctx, "refund", input, "REFUND FOR CHARGE");
+}
+
+/** The balance transaction of a payout; it applies at once. */
+export function payoutBalanceTransaction(ctx: BuildContext, input: DebitInput): StripeObject {
+  return debitBalanceTransaction(ctx, "payout", input, "STRIPE PAYOUT", input.created);
+}
+
+function debitBalanceTransaction(
+  ctx: BuildContext,
+  type: "refund" | "payout",
+  { source, amount, created }: DebitInput,
+  description: string,
+  availableOn?: number,
+): StripeObject {
+  return buildBalanceTransaction(ctx, {
+    amount: -amount,
+    type,
+    reportingCategory: type,
+    source,
+    created,
+    availableOn,
+    description,
+  });
+}
+
 export interface ChargeInput {
   amount: number;
   created: number;
