@@ -11,7 +11,7 @@ export type MigrationConnection = {
   query<Row extends unknown[]>(sql: string, params?: unknown[]): Promise<Row[]>;
 };
 
-export class MigrationError extends Error {
+class MigrationError extends Error {
   override name = "MigrationError";
 }
 

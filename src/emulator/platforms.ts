@@ -33,7 +33,7 @@ export interface PlatformInput {
   permissions?: Permission[];
 }
 
-export const DEFAULT_REDIRECT_URIS = [
+const DEFAULT_REDIRECT_URIS = [
   "http://localhost:4000/stripe/proxy/*",
   "http://127.0.0.1:4000/stripe/proxy/*",
 ];

@@ -7,7 +7,7 @@ export interface StoredRecord {
 }
 
 /** One resource of one account in one mode, kept oldest → newest so new objects append. */
-export class Collection {
+class Collection {
   readonly items: StoredRecord[] = [];
   private readonly index = new Map<string, number>();
 

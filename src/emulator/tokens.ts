@@ -18,7 +18,7 @@ export interface IssuedGrant extends Grant {
 }
 
 const MINUTE = 60_000;
-export const LIFETIMES = {
+const LIFETIMES = {
   code: 5 * MINUTE,
   appsAccessToken: 60 * MINUTE,
   refreshToken: 365 * 24 * 60 * MINUTE,

@@ -37,7 +37,7 @@ export interface DeliveryOptions {
   reorder: boolean;
 }
 
-export const DEFAULT_DELIVERY: DeliveryOptions = {
+const DEFAULT_DELIVERY: DeliveryOptions = {
   retryBaseMs: 1000,
   maxAttempts: 4,
   timeoutMs: 10_000,

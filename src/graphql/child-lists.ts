@@ -15,7 +15,7 @@ type PageArgs = {
  * a DataLoader batches the parents of a page, so `payouts(first: 100) { balanceTransactions }` costs the
  * same number of SQL statements as `first: 10`.
  */
-export function loadChildren<Row>(
+function loadChildren<Row>(
   ctx: Context,
   name: string,
   parentKey: string,
@@ -33,12 +33,12 @@ export function loadChildren<Row>(
 }
 
 /** Relay pagination over an already loaded, newest-first list. */
-export function pageOf<Row>(rows: Row[], args: PageArgs) {
+function pageOf<Row>(rows: Row[], args: PageArgs) {
   assertPageArgs(args);
   return resolveArrayConnection({ args }, rows);
 }
 
-export function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
+function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
     const group = groups.get(key(row));

@@ -64,7 +64,7 @@ function rangeWhere(name: string, range: Range): { gte?: Date; lte?: Date } {
   return { ...(range.gte ? { gte: range.gte } : {}), ...(range.lte ? { lte: range.lte } : {}) };
 }
 
-export function filterWhere(filters: readonly NamedListFilter[], args: Record<string, unknown>) {
+function filterWhere(filters: readonly NamedListFilter[], args: Record<string, unknown>) {
   const where: Record<string, unknown> = {};
   for (const filter of filters) {
     const value = args[filter.arg];
@@ -83,7 +83,7 @@ export function filterWhere(filters: readonly NamedListFilter[], args: Record<st
  * A cursor must come from the same list: our row ids are `${connectionId}:${stripeId}`, so a cursor of
  * another connection, or of another resource (by its Stripe id prefix), is refused before any query.
  */
-export function checkCursor(cursor: string | null | undefined, scope: string, prefixes: readonly string[]) {
+function checkCursor(cursor: string | null | undefined, scope: string, prefixes: readonly string[]) {
   if (cursor == null) return;
   const id = String(parsePrismaCursor(cursor));
   const stripeId = id.startsWith(`${scope}:`) ? id.slice(scope.length + 1) : null;

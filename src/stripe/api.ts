@@ -39,7 +39,7 @@ export type StripeApiDeps = {
 };
 
 /** Query string in Stripe's bracket notation: { created: { gte: 1 } } → created[gte]=1. */
-export function stripeQuery(params: Record<string, unknown>): string {
+function stripeQuery(params: Record<string, unknown>): string {
   const search = new URLSearchParams();
   const add = (key: string, value: unknown) => {
     if (value === undefined || value === null) return;

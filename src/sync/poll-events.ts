@@ -10,13 +10,13 @@ export const EVENTS_STATE = EVENTS.key;
  * How far before its position the poller reads again. Stripe's list can show an event a little after
  * a newer one, and Stripe's clock is not ours; events already stored are skipped by id.
  */
-export const POLL_OVERLAP_MS = 5 * 60 * 1000;
+const POLL_OVERLAP_MS = 5 * 60 * 1000;
 
 /**
  * /v1/events keeps 30 days. A position older than this (a connection that was UNHEALTHY or NEEDS_REAUTH
  * for weeks, a gateway that was down) may have lost events for good: the objects are listed again instead.
  */
-export const EVENTS_SAFE_AGE_MS = 25 * 24 * 60 * 60 * 1000;
+const EVENTS_SAFE_AGE_MS = 25 * 24 * 60 * 60 * 1000;
 
 type Connection = Pick<
   StripeConnection,

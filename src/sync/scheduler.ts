@@ -25,7 +25,7 @@ export type SyncScheduler = {
 };
 
 /** The sync state that tells a re-listing (the poll position fell out of Stripe's 30 days) apart. */
-export const RELIST_STATE = "relist";
+const RELIST_STATE = "relist";
 
 /** Renewed after every page, so it only has to outlive one Stripe request and its retries. */
 const SYNC_LEASE_TTL_MS = 60_000;
@@ -34,7 +34,7 @@ const RETRY_MAX_MS = 15 * 60 * 1000;
 const SYNCABLE = ["SYNCING", "READY", "UNHEALTHY"] as const;
 
 /** Exponential backoff after `failures` consecutive failures: 30 s, 1 min, 2 min, … 15 min. */
-export function retryDelayMs(failures: number): number {
+function retryDelayMs(failures: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, failures - 1));
 }
 

@@ -40,7 +40,7 @@ export type UpsertResult = {
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Table name of a Prisma model delegate name ("stripePayout" → "StripePayout"). */
-export const tableOf = (model: string) => model[0]!.toUpperCase() + model.slice(1);
+const tableOf = (model: string) => model[0]!.toUpperCase() + model.slice(1);
 
 type Row = Record<string, unknown>;
 

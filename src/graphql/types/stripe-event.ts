@@ -1,7 +1,7 @@
 import { builder } from "../builder.ts";
 import { addConnectionList, connectionGlobalId, connectionTypeOf } from "../stripe-objects.ts";
 
-export const StripeEventRef = builder.prismaNode("StripeEvent", {
+const StripeEventRef = builder.prismaNode("StripeEvent", {
   id: { field: "id" },
   nullable: true,
   // events are the org's, whether or not they matched a connection
