@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.ts";
 import { runEntry } from "../helpers/gateway-process.ts";
 
 /** What a person does in the browser: open the link, keep the preselected account, press Approve. */
@@ -62,21 +63,24 @@ describe("npm run cli -- demo", () => {
 
     let status = "";
     // The backfill keeps to Stripe's test-mode budget (12.5 requests/s): give it time on a busy machine.
-    const deadline = Date.now() + 45_000;
-    while (Date.now() < deadline && status !== "READY") {
-      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
-        body: JSON.stringify({
-          query: "{ stripeConnections { edges { node { status stripeAccountId } } } }",
-        }),
-      });
-      const body = (await response.json()) as {
-        data: { stripeConnections: { edges: { node: { status: string; stripeAccountId: string } }[] } };
-      };
-      status = body.data.stripeConnections.edges[0]?.node.status ?? "";
-      if (status !== "READY") await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+          body: JSON.stringify({
+            query: "{ stripeConnections { edges { node { status stripeAccountId } } } }",
+          }),
+        });
+        const body = (await response.json()) as {
+          data: { stripeConnections: { edges: { node: { status: string; stripeAccountId: string } }[] } };
+        };
+        status = body.data.stripeConnections.edges[0]?.node.status ?? "";
+        return status === "READY";
+      },
+      { what: "the connection is READY", timeoutMs: 45_000, intervalMs: 100 },
+    ).catch(() => {}); // the expectation below names the status last seen
+
     expect(status).toBe("READY");
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.ts";
 import { type GatewayProcess, runToCompletion, startGatewayProcess } from "../helpers/gateway-process.ts";
 
 const ADMIN = "e2e-admin-key-abcdefghijklmnopqrstuvwxyz";
@@ -80,9 +81,12 @@ describe("the gateway process on the embedded database", () => {
     socket.write(
       `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: Bearer ${apiKey}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Requests are read in order: once a later one is answered, the gateway holds this one in flight.
+    await (await fetch(`${gateway.url}/healthz`, { headers: { connection: "close" } })).arrayBuffer();
     const exit = gateway.stop("SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventually(() => gateway.output().includes("shutting down"), {
+      what: "the gateway began shutting down",
+    });
     socket.write(body.slice(10));
     expect(await exit).toBe(0);
     expect(response).toMatch(/^HTTP\/1\.1 200/);

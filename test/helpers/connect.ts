@@ -210,3 +210,36 @@ export async function connectAccount(world: ConnectWorld, apiKey: string, accoun
     world.emulator.emulator.control.setNextAccount(null);
   }
 }
+
+export type ConnectedOrg = {
+  org: { id: string; apiKey: string; rawId: string };
+  apiKey: string;
+  /** The org's id in webhook and redirect URLs */
+  rawId: string;
+  /** The connected Stripe account */
+  account: string;
+  /** The connection's GraphQL id and database row id */
+  connection: { id: string; rowId: string; account: string };
+};
+
+/**
+ * The usual start of a test: an org configured with the emulator platform's test keys (and a webhook
+ * signing secret, if given) that has connected one emulator account (default: the first), its first sync
+ * done and the connection READY.
+ */
+export async function connectedOrg(
+  world: ConnectWorld,
+  options: { name?: string; accountId?: string; webhookSigningSecret?: string } = {},
+): Promise<ConnectedOrg> {
+  const account = options.accountId ?? world.emulator.emulator.accountIds[0]!;
+  const org = await world.createConfiguredOrg(options.name ?? "Connected", {
+    webhookSigningSecret: options.webhookSigningSecret,
+  });
+  const { id, rowId } = await connectAccount(world, org.apiKey, account);
+  await world.gateway.deps.sync.idle();
+  const row = await world.gateway.deps.db.prisma.stripeConnection.findUniqueOrThrow({ where: { id: rowId } });
+  if (row.status !== "READY") {
+    throw new Error(`connection of ${account} is ${row.status} after its first sync: ${row.lastError}`);
+  }
+  return { org, apiKey: org.apiKey, rawId: org.rawId, account, connection: { id, rowId, account } };
+}

@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { Writable } from "node:stream";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
+import { inject } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { type Env, loadConfig } from "../../src/config.ts";
+import { type Database, openDatabase } from "../../src/db/client.ts";
 import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { createScratchDatabase, type DatabaseTarget } from "./databases.ts";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
@@ -28,6 +31,31 @@ export type TestGateway = {
   ): Promise<GraphQLResult<T> & { status: number }>;
   close(): Promise<void>;
 };
+
+let template: Promise<Blob | undefined> | undefined;
+
+/** The migrated PGlite data directory that test/setup/pglite-template.ts made for this run, read once per worker. */
+function pgliteTemplate(): Promise<Blob | undefined> {
+  template ??= (async () => {
+    const file = inject("pgliteTemplate");
+    return file ? new Blob([await readFile(file)]) : undefined;
+  })();
+  return template;
+}
+
+/** A fresh in-memory PGlite database, started from the migrated template (migrations still run on top). */
+async function openTestPGlite(
+  options: { logger?: Logger } & Pick<DepsOverrides, "queryEvents" | "beforeStatement"> = {},
+): Promise<Database> {
+  return openDatabase({
+    url: null,
+    pgliteDir: "memory://",
+    pgliteDataDir: await pgliteTemplate(),
+    log: (message) => options.logger?.info(message),
+    queryEvents: options.queryEvents,
+    beforeStatement: options.beforeStatement,
+  });
+}
 
 /** The real app, in-process, on a fresh database of the given target, with its logs captured. */
 export async function startTestGateway(
@@ -54,12 +82,29 @@ export async function startTestGateway(
     ...env,
     ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? randomBytes(32).toString("base64"),
   });
-  const deps = await createDeps(config, {
-    logger: createLogger({ level: "debug", destination }),
-    pgliteDir: "memory://",
-    queryEvents: true,
-    ...overrides,
-  });
+  const logger = createLogger({ level: "debug", destination });
+  // Embedded: this helper opens the database (from the migrated template) and closes it after the deps.
+  const own =
+    config.databaseUrl || overrides.database
+      ? null
+      : await openTestPGlite({
+          logger,
+          queryEvents: overrides.queryEvents ?? true,
+          beforeStatement: overrides.beforeStatement,
+        });
+  let deps: Deps;
+  try {
+    deps = await createDeps(config, {
+      logger,
+      pgliteDir: "memory://",
+      queryEvents: true,
+      ...overrides,
+      ...(own ? { database: own } : {}),
+    });
+  } catch (error) {
+    await own?.close();
+    throw error;
+  }
   const app = createApp(deps);
   return {
     app,
@@ -79,8 +124,12 @@ export async function startTestGateway(
       return { status: response.status, ...((await response.json()) as GraphQLResult<never>) };
     },
     close: async () => {
-      await deps.close();
-      await scratch?.drop();
+      try {
+        await deps.close();
+      } finally {
+        await own?.close();
+        await scratch?.drop();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import { eventually } from "./eventually.ts";
 
 export const redisUrl = process.env.TEST_REDIS_URL || null;
 if (!redisUrl) {
@@ -56,9 +57,5 @@ export async function waitUntil(
   what: string,
   timeoutMs = 15_000,
 ) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(condition, { what, timeoutMs, intervalMs: 20 });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import Stripe from "stripe";
 import type { App } from "../../src/app.ts";
 
@@ -12,10 +13,10 @@ export type TestEvent = {
   created: number;
   livemode: boolean;
   account?: string | null;
-  api_version: string;
+  api_version: string | null;
   pending_webhooks: number;
   request: { id: null; idempotency_key: null };
-  data: { object: Record<string, unknown> & { id: string } };
+  data: { object: Record<string, unknown> & { id: string }; previous_attributes?: Record<string, unknown> };
 };
 
 let sequence = 0;
@@ -38,6 +39,37 @@ export function makeEvent(
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
     data: { object },
+  };
+}
+
+/**
+ * A real Stripe event of `type` from test/fixtures/events/<type>.json (Stripe's own example objects in its
+ * v1 snapshot envelope), for a connected account: `object` fields replace the example's, and the event
+ * gets a fresh id unless one is given.
+ */
+export function eventFixture(
+  type: string,
+  options: {
+    account: string | null;
+    created: number;
+    livemode?: boolean;
+    id?: string;
+    object?: Record<string, unknown>;
+  },
+): TestEvent {
+  const fixture = JSON.parse(
+    readFileSync(new URL(`../fixtures/events/${type}.json`, import.meta.url), "utf8"),
+  ) as TestEvent;
+  if (fixture.type !== type) throw new Error(`fixture ${type}.json holds a ${fixture.type} event`);
+  sequence += 1;
+  const { account: _account, ...envelope } = fixture;
+  return {
+    ...envelope,
+    id: options.id ?? `evt_test_${Date.now().toString(36)}_${sequence}`,
+    created: options.created,
+    livemode: options.livemode ?? false,
+    ...(options.account === null ? {} : { account: options.account }),
+    data: { ...fixture.data, object: { ...fixture.data.object, ...options.object } },
   };
 }
 

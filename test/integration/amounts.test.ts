@@ -2,7 +2,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowId } from "../../src/stripe/resources.ts";
 import { graphql } from "../graphql/gql.js";
-import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectedOrg, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
@@ -64,7 +64,6 @@ describe.each(databaseTargets)("amounts past 32 bits on $name", (target) => {
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { accounts: 1, seed: "amounts" });
-    org = await world.createConfiguredOrg("Amounts", { webhookSigningSecret: WEBHOOK_SECRET });
     account = world.emulator.emulator.accountIds[0]!;
     // In Stripe before the account connects: the backfill reads them.
     const charge = control().createCharge(account, "test", { amount: IDR, currency: "idr" });
@@ -74,8 +73,11 @@ describe.each(databaseTargets)("amounts past 32 bits on $name", (target) => {
       charge: charge.id as string,
       chargeTransaction: charge.balance_transaction as string,
     };
-    connection = await connectAccount(world, org.apiKey, account);
-    await world.gateway.deps.sync.idle();
+    ({ org, connection } = await connectedOrg(world, {
+      name: "Amounts",
+      accountId: account,
+      webhookSigningSecret: WEBHOOK_SECRET,
+    }));
   }, 120_000);
   afterAll(() => world?.close());
 

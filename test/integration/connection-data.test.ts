@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOURCE_BY_KEY } from "../../src/stripe/resources.ts";
 import { upsertObjects } from "../../src/sync/upsert.ts";
 import { graphql } from "../graphql/gql.js";
-import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectAccount, connectedOrg, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 
 const Payouts = graphql(`
@@ -58,9 +58,7 @@ describe.each(databaseTargets)("StripeConnection data on $name", (target) => {
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { size: "small", accounts: 2, seed: "data-test" });
-    org = await world.createConfiguredOrg("Data");
-    connection = await connectAccount(world, org.apiKey, world.emulator.emulator.accountIds[0]!);
-    await world.gateway.deps.sync.idle();
+    ({ org, connection } = await connectedOrg(world, { name: "Data" }));
   }, 120_000);
   afterAll(() => world?.close());
 

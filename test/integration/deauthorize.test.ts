@@ -1,30 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConnectionQuery, type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { ConnectionQuery, type ConnectWorld, connectedOrg, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
-import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+import { eventFixture, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
 describe.each(databaseTargets)("the merchant uninstalling the app, on $name", (target) => {
   let world: ConnectWorld;
-  let org: { apiKey: string; rawId: string };
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { size: "tiny", accounts: 1 });
-    org = await world.createConfiguredOrg("Uninstalled", { webhookSigningSecret: WEBHOOK_SECRET });
   }, 60_000);
   afterAll(() => world?.close());
 
   it("moves the connection to DISCONNECTED and drops its tokens on account.application.deauthorized", async () => {
-    const accountId = world.emulator.emulator.accountIds[0]!;
-    const connection = await connectAccount(world, org.apiKey, accountId);
-    await world.gateway.deps.sync.idle();
+    const {
+      org,
+      account: accountId,
+      connection,
+    } = await connectedOrg(world, { name: "Uninstalled", webhookSigningSecret: WEBHOOK_SECRET });
     world.emulator.emulator.control.uninstallApp(accountId);
     const keys = world.emulator.emulator.platforms[0]!.keys.test;
     const now = Math.floor(world.clock.now() / 1000);
-    const event = makeEvent(
-      "account.application.deauthorized",
-      { id: keys.clientId, object: "application", name: "Emulator Platform" },
-      { account: accountId, created: now },
-    );
+    const event = eventFixture("account.application.deauthorized", {
+      account: accountId,
+      created: now,
+      object: { id: keys.clientId, name: "Emulator Platform" },
+    });
     const response = await postWebhook(world.gateway.app, org.rawId, JSON.stringify(event), {
       timestamp: now,
     });

@@ -6,7 +6,7 @@ import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowId } from "../../src/stripe/resources.ts";
 import { graphql } from "../graphql/gql.js";
-import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectedOrg, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
@@ -30,7 +30,6 @@ describe.each(databaseTargets)("application fee refunds on $name", (target) => {
   let world: ConnectWorld;
   let org: { apiKey: string; rawId: string };
   let connection: { id: string; rowId: string };
-  let account: string;
   let server: Server;
   let endpointId: string;
   const control = () => world.emulator.emulator.control;
@@ -66,10 +65,10 @@ describe.each(databaseTargets)("application fee refunds on $name", (target) => {
       size: { payouts: 30, chargesPerPayout: 6 },
       seed: "fees",
     });
-    org = await world.createConfiguredOrg("Fees", { webhookSigningSecret: WEBHOOK_SECRET });
-    account = world.emulator.emulator.accountIds[0]!;
-    connection = await connectAccount(world, org.apiKey, account);
-    await world.gateway.deps.sync.idle();
+    ({ org, connection } = await connectedOrg(world, {
+      name: "Fees",
+      webhookSigningSecret: WEBHOOK_SECRET,
+    }));
     server = await new Promise<Server>((resolve) => {
       const started = serve({ fetch: world.gateway.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
         resolve(started as Server),

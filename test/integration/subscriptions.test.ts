@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { attachWebSocket, type WebSocketEndpoint } from "../../src/http/websocket.ts";
 import { graphql } from "../graphql/gql.js";
-import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectedOrg, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { subscribeSSE } from "../helpers/sse.ts";
 import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
@@ -54,10 +54,7 @@ describe.each(databaseTargets.slice(0, 1))("subscriptions on $name", (target) =>
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { accounts: 2, seed: "subscriptions" });
-    org = await world.createConfiguredOrg("Live", { webhookSigningSecret: WEBHOOK_SECRET });
-    const account = world.emulator.emulator.accountIds[0]!;
-    connection = { ...(await connectAccount(world, org.apiKey, account)), account };
-    await world.gateway.deps.sync.idle();
+    ({ org, connection } = await connectedOrg(world, { name: "Live", webhookSigningSecret: WEBHOOK_SECRET }));
     // The gateway on a real port, so the emulator can deliver webhooks and clients can open WebSockets.
     server = await new Promise<Server>((resolve) => {
       const started = serve({ fetch: world.gateway.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>

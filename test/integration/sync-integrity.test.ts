@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rowId } from "../../src/stripe/resources.ts";
 import { createSyncScheduler } from "../../src/sync/scheduler.ts";
 import { graphql } from "../graphql/gql.js";
-import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
+import { type ConnectWorld, connectedOrg, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import type { Json } from "../helpers/emulator.ts";
 import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
@@ -43,10 +43,11 @@ describe.each(databaseTargets)("synced data stays equal to Stripe's on $name", (
   async function setUp(options: Parameters<typeof startConnectWorld>[1] = {}) {
     const w = await startConnectWorld(target, { seed: "integrity", accounts: 1, size: "tiny", ...options });
     world = w;
-    const org = await w.createConfiguredOrg("Integrity", { webhookSigningSecret: WEBHOOK_SECRET });
-    const accountId = w.emulator.emulator.accountIds[0]!;
-    const connection = await connectAccount(w, org.apiKey, accountId);
-    await w.gateway.deps.sync.idle();
+    const {
+      org,
+      account: accountId,
+      connection,
+    } = await connectedOrg(w, { name: "Integrity", webhookSigningSecret: WEBHOOK_SECRET });
     const prisma = w.gateway.deps.db.prisma;
     const stored = await prisma.stripeConnection.findUniqueOrThrow({ where: { id: connection.rowId } });
     expect(stored.status, stored.lastError ?? "").toBe("READY");

@@ -3,6 +3,7 @@ import { PERMISSIONS } from "../../src/emulator/types.ts";
 import { createSyncScheduler } from "../../src/sync/scheduler.ts";
 import { type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
+import { eventually } from "../helpers/eventually.ts";
 
 describe.each(databaseTargets)("sync resilience on $name", (target) => {
   let world: ConnectWorld | undefined;
@@ -43,9 +44,9 @@ describe.each(databaseTargets)("sync resilience on $name", (target) => {
     const { world: w, org, accountId } = await setUp({ size: { payouts: 40, chargesPerPayout: 8 } });
     const { rowId } = await connectAccount(w, org.apiKey, accountId);
     // Stop the instance as soon as the charges backfill has saved a page.
-    for (let i = 0; i < 600 && !(await state(w, rowId, "charges"))?.cursor; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await eventually(async () => (await state(w, rowId, "charges"))?.cursor, {
+      what: "the charges backfill saved a page",
+    });
     w.gateway.deps.sync.stop();
     await w.gateway.deps.sync.idle();
     const interrupted = await state(w, rowId, "charges");

@@ -5,12 +5,12 @@ import {
   ConfigureStripe,
   type ConnectWorld,
   CreateOrgDoc,
-  connectAccount,
+  connectedOrg,
   startConnectWorld,
 } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { ADMIN_KEY, startTestGateway } from "../helpers/gateway.ts";
-import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+import { eventFixture, makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
 describe("a webhook while the embedded database is closed", () => {
   it("answers 503 (so Stripe retries), never 2xx", async () => {
@@ -25,7 +25,11 @@ describe("a webhook while the embedded database is closed", () => {
     );
     await gateway.deps.db.close();
     const now = Math.floor(Date.now() / 1000);
-    const event = makeEvent("payout.paid", { id: "po_closed" }, { account: "acct_closed", created: now });
+    const event = eventFixture("payout.paid", {
+      account: "acct_closed",
+      created: now,
+      object: { id: "po_closed" },
+    });
     const response = await postWebhook(gateway.app, orgId, JSON.stringify(event), { timestamp: now });
     expect(response).toMatchObject({ status: 503, json: { error: { code: "EVENT_NOT_STORED" } } });
     expect(gateway.logs()).toContain("stripe webhook not stored");
@@ -54,10 +58,10 @@ describe.skipIf(!postgres)("a webhook while PostgreSQL refuses connections", () 
 
   beforeAll(async () => {
     world = await startConnectWorld(postgres!, { accounts: 1, seed: "database-down" });
-    org = await world.createConfiguredOrg("Database down", { webhookSigningSecret: WEBHOOK_SECRET });
-    const account = world.emulator.emulator.accountIds[0]!;
-    connection = { rowId: (await connectAccount(world, org.apiKey, account)).rowId, account };
-    await world.gateway.deps.sync.idle();
+    ({ org, connection } = await connectedOrg(world, {
+      name: "Database down",
+      webhookSigningSecret: WEBHOOK_SECRET,
+    }));
     database = new URL(world.gateway.deps.config.databaseUrl!).pathname.slice(1);
     admin = new pg.Client({ connectionString: postgres!.url! });
     await admin.connect();

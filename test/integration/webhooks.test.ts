@@ -5,11 +5,12 @@ import { rowId } from "../../src/stripe/resources.ts";
 import {
   type ConnectWorld,
   connectAccount,
+  connectedOrg,
   DisconnectConnection,
   startConnectWorld,
 } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
-import { makeEvent, postWebhook, signatureFor, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+import { eventFixture, makeEvent, postWebhook, signatureFor, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
 describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target) => {
   let world: ConnectWorld;
@@ -55,11 +56,10 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
       seed: "webhooks",
       beforeStatement: (sql) => statementFault?.(sql),
     });
-    org = await world.createConfiguredOrg("Webhooks", { webhookSigningSecret: WEBHOOK_SECRET });
-    const account = world.emulator.emulator.accountIds[0]!;
-    const connected = await connectAccount(world, org.apiKey, account);
-    connection = { ...connected, account };
-    await world.gateway.deps.sync.idle();
+    ({ org, connection } = await connectedOrg(world, {
+      name: "Webhooks",
+      webhookSigningSecret: WEBHOOK_SECRET,
+    }));
     const payout = await prisma().stripePayout.findFirstOrThrow({
       where: { connectionId: connection.rowId },
     });
@@ -224,11 +224,11 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
     expect(world.gateway.logs()).toContain('"reason":"UNKNOWN_ACCOUNT"');
 
     // A valid type the gateway does not handle is stored (deduplicated) and acknowledged.
-    const unhandled = makeEvent(
-      "invoice.finalized",
-      { id: "in_123" },
-      { account: connection.account, created: t },
-    );
+    const unhandled = eventFixture("invoice.finalized", {
+      account: connection.account,
+      created: t,
+      object: { id: "in_123" },
+    });
     expect(await post(JSON.stringify(unhandled))).toEqual({
       status: 200,
       json: { received: true, outcome: "ignored" },
@@ -254,11 +254,11 @@ describe.each(databaseTargets)("POST /stripe/webhooks/:orgId on $name", (target)
     await world.gateway.deps.sync.idle();
     const updates = world.gateway.deps.pubsub.subscribe("connection:changed");
     const next = updates.next();
-    const event = makeEvent(
-      "account.application.deauthorized",
-      { id: "ca_uninstalled", object: "application", name: "Gateway" },
-      { account, created: now() },
-    );
+    const event = eventFixture("account.application.deauthorized", {
+      account,
+      created: now(),
+      object: { id: "ca_uninstalled", name: "Gateway" },
+    });
     expect(await post(JSON.stringify(event))).toEqual({
       status: 200,
       json: { received: true, outcome: "applied" },

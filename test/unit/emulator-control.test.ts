@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { createEmulator, type Emulator } from "../../src/emulator/create-emulator.ts";
 import { call, type Json } from "../helpers/emulator.ts";
 
@@ -119,9 +119,18 @@ describe("emulator control API", () => {
     expect((await api("/v1/payouts")).status).toBe(200);
 
     await control("/failures", { kind: "latency", ms: 120 });
-    const started = Date.now();
-    await api("/v1/customers");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+    // On a fake clock: no answer until 120 ms have passed.
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      let answered = false;
+      const slow = api("/v1/customers").finally(() => (answered = true));
+      await vi.advanceTimersByTimeAsync(110);
+      expect(answered).toBe(false);
+      await vi.advanceTimersByTimeAsync(10);
+      expect((await slow).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
 
     await control("/failures", { kind: "drop" });
     await expect(api("/v1/customers")).rejects.toThrow(TypeError);

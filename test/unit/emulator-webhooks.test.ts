@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEmulator, type Emulator } from "../../src/emulator/create-emulator.ts";
 import { signPayload } from "../../src/emulator/webhooks.ts";
 import { call, startWebhookReceiver } from "../helpers/emulator.ts";
@@ -101,12 +101,18 @@ describe("emulator webhook delivery", () => {
 
   it("delays the first attempt when asked", async () => {
     const { receiver, emulator, account } = await setup([], { delayMs: 80 });
-    const started = Date.now();
-    emulator.control.createCharge(account, "test", { amount: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(receiver.received).toHaveLength(0);
+    // On a fake clock: nothing is sent until 80 ms have passed.
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      emulator.control.createCharge(account, "test", { amount: 5000 });
+      await vi.advanceTimersByTimeAsync(75);
+      expect(receiver.received).toHaveLength(0);
+      expect(emulator.control.deliveries).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(5);
+    } finally {
+      vi.useRealTimers();
+    }
     await emulator.control.flushWebhooks();
     expect(receiver.received).toHaveLength(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(75);
   });
 });
