@@ -1,65 +1,51 @@
-/**
- * Query throughput over real HTTP: payouts(first: 100) and payouts(first: 10), each with nested
- * balanceTransactions(first: 5), as a ratio of a bare Yoga `{ hello }` server measured in the same run
- * (medians of 3 rounds). Run: npx tsx bench/queries.ts   (about 60 s)
- */
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
-import autocannon from "autocannon";
-import { createSchema, createYoga } from "graphql-yoga";
-import { median, startBenchWorld } from "./setup.ts";
+// Query paths over HTTP with an API key: `{ viewer { id } }`, and one connection's payouts page of 6
+// fields (first 10 and first 100). The payouts documents differ on every request — a `created` bound one
+// millisecond further each time — so a response cache could not answer them.
+import type { Load } from "./measure.ts";
+import type { GatewayInfo } from "./servers/gateway.ts";
 
-const ROUNDS = 3;
-const DURATION_S = 4;
+export const PAYOUT_FIELDS = "stripeId amount currency status arrivalDate created";
 
-async function requestsPerSecond(url: string, body: string, headers: Record<string, string> = {}) {
-  const result = await autocannon({
-    url: `${url}/graphql`,
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body,
-    connections: 10,
-    duration: DURATION_S,
-  });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
-}
+const payoutsQuery = (first: number) =>
+  `query Payouts($id: ID!, $created: DateTimeRange) { stripeConnection(id: $id) { payouts(first: ${first}, created: $created) { edges { node { ${PAYOUT_FIELDS} } } } } }`;
 
-const hello = createYoga({
-  schema: createSchema({
-    typeDefs: "type Query { hello: String! }",
-    resolvers: { Query: { hello: () => "world" } },
+let bound = Date.now() + 86_400_000;
+/** A body that no request before it sent: every stored payout is older than the bound. */
+const payoutsBody = (gateway: GatewayInfo, first: number) => () => ({
+  body: JSON.stringify({
+    query: payoutsQuery(first),
+    variables: { id: gateway.connectionId, created: { lte: new Date(bound++).toISOString() } },
   }),
-  logging: false,
 });
-const bare = serve({ fetch: hello.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-await new Promise((resolve) => bare.once("listening", resolve));
-const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}`;
 
-const world = await startBenchWorld({ payouts: 150, chargesPerPayout: 4 });
-await world.deps.sync.idle();
-const payouts = (first: number) =>
-  JSON.stringify({
-    query: `query($id: ID!) { stripeConnection(id: $id) { payouts(first: ${first}) { edges { node { id stripeId amount currency status arrivalDate balanceTransactions(first: 5) { edges { node { stripeId amount net type } } } } } pageInfo { hasNextPage endCursor } } } }`,
-    variables: { id: world.connectionId },
+/** Checks the page once (status, no errors, `first` rows) before it is measured. */
+async function checkPayouts(gateway: GatewayInfo, first: number) {
+  const response = await fetch(`${gateway.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${gateway.apiKey}` },
+    body: payoutsBody(gateway, first)().body,
   });
-const auth = { authorization: `Bearer ${world.apiKey}` };
+  const result = (await response.json()) as {
+    data?: { stripeConnection: { payouts: { edges: unknown[] } } };
+    errors?: unknown;
+  };
+  const rows = result.data?.stripeConnection.payouts.edges.length;
+  if (!response.ok || result.errors || rows !== first)
+    throw new Error(
+      `payouts(first: ${first}) answered ${response.status}, ${rows} rows: ${JSON.stringify(result.errors)}`,
+    );
+}
 
-const results = { hello: [] as number[], first100: [] as number[], first10: [] as number[] };
-for (let round = 0; round < ROUNDS; round++) {
-  results.hello.push(await requestsPerSecond(bareUrl, JSON.stringify({ query: "{ hello }" })));
-  results.first100.push(await requestsPerSecond(world.url, payouts(100), auth));
-  results.first10.push(await requestsPerSecond(world.url, payouts(10), auth));
+export type QueryLoads = { viewer: Load; first10: Load; first100: Load };
+
+export async function queryLoads(gateway: GatewayInfo): Promise<QueryLoads> {
+  const url = `${gateway.url}/graphql`;
+  const headers = { authorization: `Bearer ${gateway.apiKey}` };
+  await checkPayouts(gateway, 10);
+  await checkPayouts(gateway, 100);
+  return {
+    viewer: { url, headers, body: JSON.stringify({ query: "{ viewer { id } }" }) },
+    first10: { url, headers, body: payoutsBody(gateway, 10) },
+    first100: { url, headers, body: payoutsBody(gateway, 100) },
+  };
 }
-const base = median(results.hello);
-console.log(`bare Yoga { hello }: ${base.toFixed(0)} req/s`);
-for (const name of ["first100", "first10"] as const) {
-  const rps = median(results[name]);
-  console.log(
-    `payouts(${name.replace("first", "first: ")}) + balanceTransactions(first: 5): ${rps.toFixed(0)} req/s = ${(rps / base).toFixed(3)} × hello`,
-  );
-}
-await new Promise((resolve) => bare.close(resolve));
-await world.close();
-process.exit(0);

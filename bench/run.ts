@@ -1,14 +1,171 @@
-// Runs every benchmark in its own process, one after another: npm run bench
-import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+/**
+ * npm run bench: every ratio of issue 12's targets in one run, on embedded PGlite and (when
+ * TEST_DATABASE_URL is set) PostgreSQL, against baselines measured in the same run; medians of
+ * BENCH_ROUNDS (3) rounds of BENCH_SECONDS (5) with BENCH_CONNECTIONS (50) autocannon connections.
+ * Prints the table and writes it to bench/RESULTS.md. Loopback only; each server in its own process.
+ */
+import { execFileSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
+import { measureBackfill } from "./backfill.ts";
+import { type Baselines, startBaselines } from "./baselines.ts";
+import { startChild } from "./child.ts";
+import { scratchDatabases } from "./databases.ts";
+import { measureFanout } from "./fanout.ts";
+import { interleaved, type Load, settings } from "./measure.ts";
+import { startPostGraphile } from "./postgraphile.ts";
+import { PAYOUT_FIELDS, queryLoads } from "./queries.ts";
+import { type DatabaseResults, type Outcome, type RunResults, roundsDetail, table } from "./report.ts";
+import type { GatewayInfo } from "./servers/gateway.ts";
+import { webhookLoad } from "./webhooks.ts";
 
-const benches = readdirSync(new URL(".", import.meta.url)).filter(
-  (file) => file.endsWith(".ts") && !["run.ts", "setup.ts"].includes(file),
-);
-let failed = 0;
-for (const file of benches.sort()) {
-  console.log(`\n=== bench/${file}`);
-  const result = spawnSync(process.execPath, ["--import", "tsx", `bench/${file}`], { stdio: "inherit" });
-  if (result.status !== 0) failed++;
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+const step = (message: string) => console.log(`[${elapsed()}] ${message}`);
+let failures = 0;
+
+/** A measurement's value, or its error (the rest of the run goes on). */
+async function attempt<T>(name: string, measure: () => Promise<T>): Promise<Outcome<T>> {
+  step(name);
+  try {
+    return { value: await measure() };
+  } catch (error) {
+    failures++;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`  ${name} failed: ${message}`);
+    return { error: message };
+  }
 }
-process.exit(failed ? 1 : 0);
+
+async function measureDatabase(baselines: Baselines, postgresUrl: string | null): Promise<DatabaseResults> {
+  const name = postgresUrl ? "PostgreSQL" : "PGlite";
+  const databases = postgresUrl ? scratchDatabases(postgresUrl) : null;
+  const results: DatabaseResults = {
+    queries: null,
+    webhooks: null,
+    fanout: null,
+    backfill: null,
+    postgraphile: null,
+  };
+  const database = await databases?.create();
+  try {
+    step(`${name}: gateway with one connection, first sync`);
+    const gateway = await startChild<GatewayInfo>("gateway.ts", { BENCH_DATABASE_URL: database?.url });
+    try {
+      step(`${name}: ready in ${gateway.info.setupSeconds.toFixed(1)} s`);
+      const postgraphile = database
+        ? await attempt(`${name}: PostGraphile`, () => startPostGraphile(gateway.info, database.url))
+        : null;
+      if (postgraphile && "error" in postgraphile) results.postgraphile = postgraphile;
+      const withPostGraphile: Record<string, Load> =
+        postgraphile && "value" in postgraphile ? { postgraphile: postgraphile.value.load } : {};
+      try {
+        const queries = await attempt(
+          `${name}: queries${database ? " and PostGraphile" : ""}, interleaved with Yoga { hello }`,
+          async () => {
+            const loads = { hello: baselines.hello, ...(await queryLoads(gateway.info)) };
+            const values = await interleaved<string>({ ...loads, ...withPostGraphile });
+            return values as Record<keyof typeof loads, number[]> & { postgraphile?: number[] };
+          },
+        );
+        results.queries = queries;
+        if (queries && "value" in queries && queries.value.postgraphile)
+          results.postgraphile = { value: queries.value.postgraphile };
+      } finally {
+        if (postgraphile && "value" in postgraphile) await postgraphile.value.stop();
+      }
+      results.webhooks = await attempt(`${name}: webhooks, interleaved with bare node:http 200`, async () => {
+        const values = await interleaved({ http200: baselines.http200, webhooks: webhookLoad(gateway.info) });
+        // Follow-ups of the deliveries (if any) finish before the next measurement starts.
+        await gateway.call("idle");
+        return values;
+      });
+      results.fanout = await attempt(`${name}: fan-out`, () => measureFanout(gateway));
+    } finally {
+      await gateway.stop();
+    }
+  } catch (error) {
+    failures++;
+    console.error(`  ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    results.queries ??= { error: String(error) };
+  } finally {
+    await database?.drop();
+  }
+  results.backfill = await attempt(`${name}: backfill (${settings.rounds} fresh gateways)`, () =>
+    measureBackfill(databases),
+  );
+  return results;
+}
+
+function describeRun(): string {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return "";
+    }
+  };
+  const commit = git("rev-parse", "--short", "HEAD") || "unknown";
+  const dirty = git("status", "--porcelain", "--untracked-files=no") ? " with uncommitted changes" : "";
+  return [
+    `Run finished ${new Date().toISOString()} at ${commit}${dirty}; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "CPU"};`,
+    `load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (other work on the machine shares its cores).`,
+    `Medians of ${settings.rounds} rounds of ${settings.seconds} s, autocannon with ${settings.connections} connections;`,
+    `fan-out: ${settings.subscribers} subscribers, ${settings.fanoutRate} events/s for ${settings.fanoutSeconds} s per round;`,
+    `backfill: ${settings.backfillPayouts} payouts × ${settings.backfillCharges} charges each, at the gateway's 12.5 requests/s test-mode budget.`,
+  ].join("\n");
+}
+
+const postgresUrl = process.env.TEST_DATABASE_URL || null;
+step("baselines: bare Yoga { hello }, bare node:http 200 (measured beside each path)");
+const loadBefore = loadavg()[0]!;
+const baselines = await startBaselines();
+const results: RunResults = {
+  pglite: await measureDatabase(baselines, null),
+  postgres: postgresUrl ? await measureDatabase(baselines, postgresUrl) : null,
+};
+await baselines.stop();
+if (!postgresUrl) console.log("TEST_DATABASE_URL is not set: the PostgreSQL column is not run.");
+
+const markdown = `# Benchmark results
+
+Written by \`npm run bench\` (bench/run.ts); how each path is measured is at the end.
+
+${describeRun()}
+The whole run took ${elapsed()}.
+
+${table(results)}
+
+Rounds:
+
+${roundsDetail(results)}
+
+How:
+- Every server runs in its own process on 127.0.0.1 (bench/servers/): the two baselines, the gateway
+  (createDeps + createApp on node-server, as src/main.ts serves it) beside its in-process Stripe emulator, and
+  PostGraphile; autocannon, the SSE subscribers and the webhook sender run in this one.
+- Baselines: a bare graphql-yoga \`{ hello }\` on node:http, and a bare node:http 200 that reads the same
+  signed webhook bodies the gateway's endpoint is sent. Rounds are interleaved (hello, viewer, first 10,
+  first 100, PostGraphile, then the next round; bare 200, webhooks, …), so each ratio divides medians taken
+  on the same machine at the same time; each load has one unmeasured second first.
+- The gateway is set up over HTTP as a user would (createOrg with the admin key, setStripeConfig with a webhook
+  signing secret, startStripeConnection, the emulator's OAuth redirect) and measured once its first sync is
+  done: an account of 120 payouts. Queries use the org's API key.
+- Payouts pages select 6 fields (\`${PAYOUT_FIELDS}\`) of one connection, newest first; each request's
+  \`created: { lte }\` bound is one millisecond later than the last, so no two documents are the same and a
+  response cache could not answer them. \`{ viewer { id } }\` is the same document every time.
+- Webhooks: every delivery is a new, validly signed \`payout.updated\` for the connected account (a new payout
+  row); only 2xx answers count (any other fails the measurement).
+- Fan-out: graphql-sse clients (one connection each) subscribed to \`payoutUpdated\`; webhooks are sent on a
+  fixed schedule over at most 64 connections, and latency runs from when each was due to when a subscriber
+  heard it. What is not heard within 10 s counts as not delivered, and as infinitely late in the p99.
+- Backfill: a fresh gateway, database and emulator per round; from the OAuth callback until the connection is
+  READY, objects = the sum of \`objectsSynced\` of the list resources' sync states (each must be done).
+- PostGraphile 4 (Node API, default inflection, read-only) over the PostgreSQL database the gateway filled:
+  \`allStripePayouts(first: 100, condition: { connectionId }, orderBy: [CREATED_DESC, ID_DESC])\` with the
+  same 6 columns; the same document every request (PostGraphile has no response cache).
+`;
+console.log(`\n${table(results)}\n\n${roundsDetail(results)}\n`);
+await writeFile(new URL("./RESULTS.md", import.meta.url), markdown);
+step(`wrote bench/RESULTS.md${failures ? `; ${failures} measurement(s) failed` : ""}`);
+process.exit(failures ? 1 : 0);

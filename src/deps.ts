@@ -7,6 +7,7 @@ import { markCredentialsRejected } from "./connections/status.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { BeforeStatement } from "./db/statement-hook.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createGatewayCache, type GatewayCache } from "./orgs/cache.ts";
 import { resolveEncryptionKey } from "./orgs/encryption-key.ts";
 import { checkEncryptionKey } from "./orgs/encryption-key-check.ts";
 import { createSecretBox, type SecretBox } from "./orgs/secrets.ts";
@@ -14,6 +15,7 @@ import { createPubSub, type GatewayPubSub } from "./pubsub.ts";
 import { createStripeApi, type StripeApi } from "./stripe/api.ts";
 import { createStripeClients, type StripeClients } from "./stripe/client.ts";
 import type { HttpFetch } from "./stripe/oauth.ts";
+import { createEventBatcher, type EventBatcher } from "./sync/event-batcher.ts";
 import { createSyncScheduler, type SyncScheduler } from "./sync/scheduler.ts";
 
 /** Everything the app needs, built once per process (or per test). */
@@ -24,6 +26,8 @@ export type Deps = {
   secrets: SecretBox;
   clock: Clock;
   pubsub: GatewayPubSub;
+  /** API keys, webhook signing secrets and connection routing, served from memory */
+  cache: GatewayCache;
   /** Work started after a response (webhook follow-ups); awaited at shutdown */
   background: BackgroundTasks;
   /** HTTP client for Stripe's OAuth endpoints */
@@ -33,6 +37,8 @@ export type Deps = {
   /** Rate-budgeted, retrying reads from Stripe for a connection */
   stripeApi: StripeApi;
   sync: SyncScheduler;
+  /** Webhook events applied in shared transactions (group commit) */
+  eventBatcher: EventBatcher;
   close(): Promise<void>;
 };
 
@@ -52,6 +58,8 @@ export type DepsOverrides = {
   database?: Database;
   /** First backoff of retried Stripe reads (tests shorten it) */
   retryBaseMs?: number;
+  /** Max age of cached lookups (default CACHE_MAX_AGE_MS, 1 s; tests lengthen it) */
+  cacheMaxAgeMs?: number;
 };
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -76,6 +84,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   // Bottom-up: each service is built from the ones before it, and takes only what it uses.
   const clock = overrides.clock ?? systemClock;
   const pubsub = createPubSub({ redisUrl: config.redisUrl, logger });
+  const cache = createGatewayCache(
+    { prisma: db.prisma, secrets, pubsub },
+    { maxAgeMs: overrides.cacheMaxAgeMs },
+  );
   const background = createBackgroundTasks(logger);
   const http: HttpFetch = overrides.fetch ?? ((input, init) => fetch(input, init));
   const credentials = createCredentialsProvider({ config, logger, db, secrets, clock, pubsub, fetch: http });
@@ -86,6 +98,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   });
   const stripeApi = createStripeApi({ stripe, logger, clock }, { retryBaseMs: overrides.retryBaseMs });
   const sync = createSyncScheduler({ config, db, clock, logger, pubsub, stripeApi });
+  const eventBatcher = createEventBatcher({ config, db, clock, logger, pubsub, stripeApi });
   return {
     config,
     logger,
@@ -93,16 +106,20 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     secrets,
     clock,
     pubsub,
+    cache,
     background,
     fetch: http,
     credentials,
     stripe,
     stripeApi,
     sync,
+    eventBatcher,
     async close() {
       sync.stop();
       await sync.idle();
+      await eventBatcher.idle();
       await background.idle();
+      cache.close();
       await pubsub.close();
       if (!overrides.database) await db.close();
     },

@@ -19,8 +19,16 @@ export function objectTopic(stripeObject: string): ObjectTopic {
   return `${stripeObject}:updated`;
 }
 
+/**
+ * A cached lookup that a write changed (src/orgs/cache.ts): every instance drops it. `key` is an ApiKey id
+ * (`apiKey`), or an org id (`org`: its Stripe config and webhook secret; `connections`: the routing of
+ * its connections).
+ */
+export type CacheInvalidation = { kind: "apiKey" | "org" | "connections"; key: string };
+
 export type Topics = {
   "connection:changed": [ConnectionUpdated];
+  "cache:invalidate": [CacheInvalidation];
   "stripe-event:received": [EventReceived];
   [topic: ObjectTopic]: [ObjectUpdated];
 };
@@ -30,6 +38,15 @@ export type GatewayPubSub = PubSub<Topics> & {
   readonly kind: "memory" | "redis";
   /** Resolves when Redis answers (always, without Redis). */
   ping(): Promise<void>;
+  /**
+   * Calls `listener` with every payload of a topic: synchronously for this instance's publishes (so a
+   * write's own instance has acted on it before publish() returns), and as they arrive from the others.
+   * Returns the function that stops listening.
+   */
+  listen<T extends "cache:invalidate" | "connection:changed">(
+    topic: T,
+    listener: (payload: Topics[T][0]) => void,
+  ): () => void;
   close(): Promise<void>;
 };
 
@@ -48,9 +65,11 @@ export type PubSubOptions = {
  */
 export function createPubSub(options: PubSubOptions): GatewayPubSub {
   if (!options.redisUrl) {
-    return Object.assign(createYogaPubSub<Topics>({ eventTarget: unboundedEventTarget() }), {
+    const eventTarget = unboundedEventTarget();
+    return Object.assign(createYogaPubSub<Topics>({ eventTarget }), {
       kind: "memory" as const,
       ping: async () => {},
+      listen: listenOn(eventTarget as PubSubEventTarget<Topics>),
       close: async () => {},
     });
   }
@@ -73,16 +92,27 @@ export function createPubSub(options: PubSubOptions): GatewayPubSub {
       }),
   } as unknown as Redis;
   const remote = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient: subscriber });
-  const pubsub = createYogaPubSub<Topics>({ eventTarget: createSharedEventTarget(remote, randomUUID()) });
+  const eventTarget = createSharedEventTarget(remote, randomUUID());
+  const pubsub = createYogaPubSub<Topics>({ eventTarget });
   return Object.assign(pubsub, {
     kind: "redis" as const,
     ping: async () => {
       await publisher.ping();
     },
+    listen: listenOn(eventTarget),
     close: async () => {
       await Promise.all([publisher, subscriber].map((client) => closeClient(client)));
     },
   });
+}
+
+/** GatewayPubSub.listen over the event target Yoga's pubsub dispatches to (topics without an id). */
+function listenOn(target: PubSubEventTarget<Topics>): GatewayPubSub["listen"] {
+  return (topic, listener) => {
+    const onEvent = (event: CustomEvent) => listener(event.detail);
+    target.addEventListener(topic, onEvent as never);
+    return () => target.removeEventListener(topic, onEvent as never);
+  };
 }
 
 type Envelope = { origin: string; detail: unknown };

@@ -20,10 +20,15 @@ export async function updateConnection(
   return connection;
 }
 
+/**
+ * Announces a change of a connection (after its commit): to its subscribers, and to every instance's
+ * cache, which drops the org's connection routing (a disconnect, a new grant) before this returns here.
+ */
 export function publishConnection(
   deps: Pick<StatusDeps, "pubsub">,
   connection: Pick<StripeConnection, "id" | "orgId">,
 ) {
+  deps.pubsub.publish("cache:invalidate", { kind: "connections", key: connection.orgId });
   deps.pubsub.publish("connection:changed", { orgId: connection.orgId, connectionId: connection.id });
 }
 

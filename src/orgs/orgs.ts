@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { PrismaClient } from "../db/client.ts";
 import { ValidationError } from "../errors.ts";
 import type { Org } from "../generated/prisma/client.ts";
-import { issueApiKey, parseApiKey, safeEqual, sha256 } from "./api-keys.ts";
+import type { GatewayPubSub } from "../pubsub.ts";
+import { issueApiKey } from "./api-keys.ts";
 
 const orgName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 
@@ -11,10 +12,15 @@ function newOrgId(): string {
   return `org_${randomBytes(12).toString("hex")}`;
 }
 
-/** Creates an org with its first API key. The key is returned this once; only its hash is stored. */
+/**
+ * Creates an org with its first API key. The key is returned this once; only its hash is stored. With
+ * `pubsub`, every instance's cache forgets at once that the org and the key were unknown; without it
+ * (scripts), within the cache's max age.
+ */
 export async function createOrg(
   prisma: PrismaClient,
   input: { name: string },
+  pubsub?: Pick<GatewayPubSub, "publish">,
 ): Promise<{ org: Org; apiKey: string }> {
   const name = orgName.safeParse(input.name);
   if (!name.success) {
@@ -30,16 +36,9 @@ export async function createOrg(
       apiKeys: { create: { id: key.id, secretHash: key.secretHash } },
     },
   });
+  pubsub?.publish("cache:invalidate", { kind: "org", key: org.id });
+  pubsub?.publish("cache:invalidate", { kind: "apiKey", key: key.id });
   return { org, apiKey: key.key };
-}
-
-/** The org an API key belongs to, or null for an unknown, malformed or revoked key. */
-export async function findOrgByApiKey(prisma: PrismaClient, apiKey: string): Promise<Org | null> {
-  const parsed = parseApiKey(apiKey);
-  if (!parsed) return null;
-  const row = await prisma.apiKey.findUnique({ where: { id: parsed.id }, include: { org: true } });
-  if (!row || row.revokedAt) return null;
-  return safeEqual(sha256(parsed.secret), row.secretHash) ? row.org : null;
 }
 
 export function orgRedirectUri(publicUrl: string, orgId: string): string {

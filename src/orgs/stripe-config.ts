@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { PrismaClient } from "../db/client.ts";
 import { type FieldError, ValidationError } from "../errors.ts";
 import type { StripeConfig, StripeConnectMethod } from "../generated/prisma/client.ts";
+import type { GatewayPubSub } from "../pubsub.ts";
 import { type SecretBox, secretHint } from "./secrets.ts";
 
 /** `undefined`: leave as is; `null`: clear (optional fields only). */
@@ -106,8 +107,27 @@ function validateStripeConfigInput(
   return checked;
 }
 
-/** Saves the given fields of an org's Stripe config (secrets encrypted); nothing is saved when any is invalid. */
+/**
+ * Saves the given fields of an org's Stripe config (secrets encrypted); nothing is saved when any is
+ * invalid. With `pubsub`, every instance's cache (src/orgs/cache.ts) drops the org's webhook signing
+ * secret at once; without it (scripts), within the cache's max age.
+ */
 export async function setStripeConfig(
+  deps: {
+    prisma: PrismaClient;
+    secrets: SecretBox;
+    marketplaceUrl: string;
+    pubsub?: Pick<GatewayPubSub, "publish">;
+  },
+  orgId: string,
+  input: SetStripeConfigInput,
+): Promise<StripeConfig> {
+  const saved = await saveStripeConfig(deps, orgId, input);
+  deps.pubsub?.publish("cache:invalidate", { kind: "org", key: orgId });
+  return saved;
+}
+
+async function saveStripeConfig(
   deps: { prisma: PrismaClient; secrets: SecretBox; marketplaceUrl: string },
   orgId: string,
   input: SetStripeConfigInput,

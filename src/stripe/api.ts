@@ -85,11 +85,14 @@ export function createStripeApi(deps: StripeApiDeps, options: { retryBaseMs?: nu
         firstDelayMs: options.retryBaseMs ?? 500,
         maxDelayMs: 30_000,
         retryable: retryableRead,
-        onRetry: (error, attempt) =>
+        onRetry: (error, attempt) => {
+          if (error instanceof Stripe.errors.StripeRateLimitError)
+            budget.holdOff(connection.id, options.retryBaseMs ?? 500);
           deps.logger.debug(
             { connectionId: connection.id, path, attempt, err: error },
             "retrying Stripe request",
-          ),
+          );
+        },
       },
     );
   }
@@ -103,7 +106,7 @@ export function createStripeApi(deps: StripeApiDeps, options: { retryBaseMs?: nu
     let cursor = startingAfter;
     for (;;) {
       const readAt = readVersion(deps.clock.now());
-      const page = await get<StripeList>(connection, path, { limit: 100, ...params, starting_after: cursor });
+      const page = await get<StripeList>(connection, path, { ...params, limit: 100, starting_after: cursor });
       yield { data: page.data, readAt };
       const last = page.data.at(-1)?.id;
       if (!page.has_more || typeof last !== "string") return;

@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { deauthorizeInTransaction, publishConnection } from "../connections/status.ts";
 import { delegateOf } from "../db/delegate.ts";
-import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
+import type { StripeConnection } from "../generated/prisma/client.ts";
 import { readVersion } from "../stripe/api.ts";
 import {
   CONNECTION_EVENT_TYPES,
@@ -46,8 +46,15 @@ type Publish = (deps: Pick<SyncDeps, "pubsub">) => void;
 type Tie = { resource: ResourceSpec } | { singleton: SingletonSpec };
 type Applied = { outcome: "applied" | "ignored"; tie: Tie | null; publish: Publish[] };
 
-/** Applying an event is a few short statements; waiting for the database's one writer may take longer. */
+/** Applying a batch of events is a few short statements; waiting for the database's one writer may take longer. */
 const TRANSACTION = { maxWait: 20_000, timeout: 20_000 } as const;
+
+/** One event to apply, for the connection it was routed to. */
+export type EventDelivery = {
+  connection: Connection;
+  event: StripeEventPayload;
+  source: "webhook" | "poll";
+};
 
 /**
  * The one writer of synced objects after backfill; webhooks and the events poller both call it. In one
@@ -63,47 +70,141 @@ export async function applyStripeEvent(
   event: StripeEventPayload,
   source: "webhook" | "poll",
 ): Promise<ApplyResult> {
-  const eventRowId = `${connection.orgId}:${event.id}`;
+  const [result] = await applyStripeEvents(deps, [{ connection, event, source }]);
+  return result!;
+}
+
+/**
+ * Applies several events in one transaction (group commit: see event-batcher.ts), with exactly the result
+ * of applying them one by one in the order given: each is stored once per event id and org (a second
+ * delivery of the same id, in the batch or before it, is a duplicate), and each object moves forward in
+ * time by the same version guard. The statements are per batch, not per event: one insert of every event
+ * (learning which are new), one upsert per resource and connection for the objects the batch changes once;
+ * what cannot be written in bulk with the same result as one by one — an object with several events in the
+ * batch, singletons, deauthorizations, versions that did not win — is applied one event at a time, in
+ * order, in the same transaction. All of it commits or none of it does; subscribers hear of each applied
+ * event after the commit, in the order given. Results are in the order of `deliveries`.
+ */
+export async function applyStripeEvents(
+  deps: SyncDeps,
+  deliveries: readonly EventDelivery[],
+): Promise<ApplyResult[]> {
+  const rowIds = deliveries.map(({ connection, event }) => `${connection.orgId}:${event.id}`);
+  // The first delivery of an event id is the one that may be new; any later one in the batch is a duplicate.
+  const firsts: number[] = [];
+  const seen = new Set<string>();
+  for (const [index, id] of rowIds.entries()) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    firsts.push(index);
+  }
   const applied = await deps.db.prisma.$transaction(async (tx) => {
     const now = deps.clock.now();
-    const stored = await tx.stripeEvent.createMany({
-      data: [
-        {
-          id: eventRowId,
-          orgId: connection.orgId,
-          connectionId: connection.id,
-          stripeId: event.id,
-          type: event.type,
-          account: event.account ?? null,
-          livemode: event.livemode,
-          created: unixToDate(event.created),
-          source,
-          raw: event as unknown as Prisma.InputJsonObject,
-          receivedAt: now,
-          appliedAt: now,
-        },
-      ],
-      skipDuplicates: true,
-    });
-    if (stored.count === 0) return null;
-    const applied = await applyObject(tx, deps, connection, event, now);
+    const stored = await storeEvents(
+      tx,
+      firsts.map((index) => deliveries[index]!),
+      now,
+    );
+    const fresh = firsts.filter((index) => stored.has(rowIds[index]!));
+    const results = await applyObjects(
+      tx,
+      deps,
+      fresh.map((index) => deliveries[index]!),
+      now,
+    );
+    const outcomes = new Map<number, Applied>(fresh.map((index, at) => [index, results[at]!]));
     // Work left for after the commit (reads from Stripe): the event counts as applied once it is done,
     // and until then the poller finds it unfinished and does it again — it is never lost to a failure.
-    if (applied.tie || needsFollowUp(event))
-      await tx.stripeEvent.update({ where: { id: eventRowId }, data: { appliedAt: null } });
-    return applied;
+    // Events that always have some were stored unfinished; a tie is known only now.
+    const ties = fresh.filter(
+      (index) => outcomes.get(index)!.tie && !needsFollowUp(deliveries[index]!.event),
+    );
+    if (ties.length > 0)
+      await markUnfinished(
+        tx,
+        ties.map((index) => rowIds[index]!),
+      );
+    return outcomes;
   }, TRANSACTION);
-  if (!applied) return { outcome: "duplicate", followUp: null };
 
-  deps.pubsub.publish("stripe-event:received", {
-    orgId: connection.orgId,
-    connectionId: connection.id,
-    id: eventRowId,
-    type: event.type,
+  return deliveries.map(({ connection, event }, index) => {
+    const outcome = applied.get(index);
+    if (!outcome) return { outcome: "duplicate", followUp: null };
+    deps.pubsub.publish("stripe-event:received", {
+      orgId: connection.orgId,
+      connectionId: connection.id,
+      id: rowIds[index]!,
+      type: event.type,
+    });
+    for (const publish of outcome.publish) publish(deps);
+    if (!outcome.tie && !needsFollowUp(event)) return { outcome: outcome.outcome, followUp: null };
+    return {
+      outcome: outcome.outcome,
+      followUp: () => finishEvent(deps, connection, event, outcome.tie),
+    };
   });
-  for (const publish of applied.publish) publish(deps);
-  if (!applied.tie && !needsFollowUp(event)) return { outcome: applied.outcome, followUp: null };
-  return { outcome: applied.outcome, followUp: () => finishEvent(deps, connection, event, applied.tie) };
+}
+
+const EVENT_COLUMNS = [
+  "id",
+  "orgId",
+  "connectionId",
+  "stripeId",
+  "type",
+  "account",
+  "livemode",
+  "created",
+  "source",
+  "raw",
+  "receivedAt",
+  "appliedAt",
+] as const;
+
+/**
+ * Stores the events in one statement, each once per org and event id; returns the row ids of those that
+ * were new (the others were stored before). An event whose application goes on past the transaction is
+ * stored unfinished (no `appliedAt`).
+ */
+async function storeEvents(tx: Writer, deliveries: EventDelivery[], now: Date): Promise<Set<string>> {
+  if (deliveries.length === 0) return new Set();
+  // In id order, so that two transactions storing the same events take their row locks in the same order.
+  const rows = deliveries
+    .map(({ connection, event, source }) => ({
+      id: `${connection.orgId}:${event.id}`,
+      orgId: connection.orgId,
+      connectionId: connection.id,
+      stripeId: event.id,
+      type: event.type,
+      account: event.account ?? null,
+      livemode: event.livemode,
+      created: unixToDate(event.created),
+      source,
+      raw: JSON.stringify(event),
+      receivedAt: now,
+      appliedAt: needsFollowUp(event) ? null : now,
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const params: unknown[] = [];
+  const values = rows.map(
+    (row) =>
+      `(${EVENT_COLUMNS.map((column) => {
+        params.push(row[column]);
+        return column === "raw" ? `$${params.length}::jsonb` : `$${params.length}`;
+      }).join(", ")})`,
+  );
+  const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO "StripeEvent" (${EVENT_COLUMNS.map((column) => `"${column}"`).join(", ")}) ` +
+      `VALUES ${values.join(", ")} ON CONFLICT DO NOTHING RETURNING "id"`,
+    ...params,
+  );
+  return new Set(inserted.map((row) => row.id));
+}
+
+async function markUnfinished(tx: Writer, eventRowIds: string[]) {
+  await tx.$executeRawUnsafe(
+    `UPDATE "StripeEvent" SET "appliedAt" = NULL WHERE "id" IN (${eventRowIds.map((_, i) => `$${i + 1}`).join(", ")})`,
+    ...eventRowIds,
+  );
 }
 
 /** Events whose application goes on past their transaction, whatever is stored. */
@@ -166,6 +267,100 @@ function relatedObjects(event: StripeEventPayload): { resource: ResourceSpec; id
   });
 }
 
+/**
+ * Applies the batch's new events, with the result of applying them one by one in order. An object that
+ * only one event of the batch changes is written in bulk with the others of its resource (the upsert's
+ * version guard is per row, so a row in a bulk statement ends as it would alone); the rest goes one event
+ * at a time, in order. The two parts touch different rows, so which runs first changes nothing.
+ */
+async function applyObjects(
+  tx: Writer,
+  deps: SyncDeps,
+  deliveries: EventDelivery[],
+  now: Date,
+): Promise<Applied[]> {
+  const results: Applied[] = new Array(deliveries.length);
+  const objectKey = ({ connection, event }: EventDelivery) => {
+    const resource = resourceForEvent(event.type);
+    return resource ? `${resource.key} ${connection.id} ${String(event.data.object?.id)}` : null;
+  };
+  const eventsPerObject = new Map<string, number>();
+  for (const delivery of deliveries) {
+    const key = objectKey(delivery);
+    if (key) eventsPerObject.set(key, (eventsPerObject.get(key) ?? 0) + 1);
+  }
+  type Bulk = { resource: ResourceSpec; connection: Connection; deletion: boolean; members: number[] };
+  const bulks = new Map<string, Bulk>();
+  const oneByOne: number[] = [];
+  for (const [index, delivery] of deliveries.entries()) {
+    const key = objectKey(delivery);
+    if (!key || eventsPerObject.get(key) !== 1) {
+      oneByOne.push(index);
+      continue;
+    }
+    const resource = resourceForEvent(delivery.event.type)!;
+    const deletion = isDeletionEvent(resource, delivery.event.type);
+    // Same columns in one statement: deletions carry `deleted`, other events leave it as stored.
+    const group = `${resource.key} ${delivery.connection.id} ${deletion}`;
+    let bulk = bulks.get(group);
+    if (!bulk) {
+      bulk = { resource, connection: delivery.connection, deletion, members: [] };
+      bulks.set(group, bulk);
+    }
+    bulk.members.push(index);
+  }
+  for (const { resource, connection, deletion, members } of bulks.values()) {
+    const { written } = await upsertObjects(
+      tx,
+      resource,
+      connection,
+      members.map((index) => versioned(deliveries[index]!.event, deletion)),
+      now,
+      { log: deps.logger },
+    );
+    for (const index of members) {
+      const { event } = deliveries[index]!;
+      results[index] = await settleObject(tx, resource, connection, event, deletion, written, now);
+    }
+  }
+  for (const index of oneByOne) {
+    const { connection, event } = deliveries[index]!;
+    results[index] = await applyObject(tx, deps, connection, event, now);
+  }
+  return results;
+}
+
+function versioned(event: StripeEventPayload, deletion: boolean) {
+  const versionAt = unixToDate(event.created);
+  return { object: event.data.object, versionAt, ...(deletion ? { extra: { deleted: true } } : {}) };
+}
+
+/**
+ * What became of an event's object once its upsert ran: a deletion is final even when the version is not
+ * newer; a version that did not win but equals the stored one is a tie, settled after the commit.
+ */
+async function settleObject(
+  tx: Writer,
+  resource: ResourceSpec,
+  connection: Connection,
+  event: StripeEventPayload,
+  deletion: boolean,
+  written: Set<string>,
+  now: Date,
+): Promise<Applied> {
+  const object = event.data.object;
+  const changed =
+    written.has(object.id) ||
+    (deletion && (await markObjectDeleted(tx, resource, connection.id, object.id, now)));
+  const tie =
+    !changed && (await storedVersionEquals(tx, resource, connection, object.id, unixToDate(event.created)));
+  return {
+    outcome: "applied",
+    tie: tie ? { resource } : null,
+    publish: changed ? [(d) => publishObject(d, resource, connection, object.id)] : [],
+  };
+}
+
 async function applyObject(
   tx: Writer,
   deps: SyncDeps,
@@ -178,23 +373,10 @@ async function applyObject(
   const resource = resourceForEvent(event.type);
   if (resource) {
     const deletion = isDeletionEvent(resource, event.type);
-    const { written } = await upsertObjects(
-      tx,
-      resource,
-      connection,
-      [{ object, versionAt, ...(deletion ? { extra: { deleted: true } } : {}) }],
-      now,
-      { log: deps.logger },
-    );
-    const changed =
-      written.has(object.id) ||
-      (deletion && (await markObjectDeleted(tx, resource, connection.id, object.id, now)));
-    const tie = !changed && (await storedVersionEquals(tx, resource, connection, object.id, versionAt));
-    return {
-      outcome: "applied",
-      tie: tie ? { resource } : null,
-      publish: changed ? [(d) => publishObject(d, resource, connection, object.id)] : [],
-    };
+    const { written } = await upsertObjects(tx, resource, connection, [versioned(event, deletion)], now, {
+      log: deps.logger,
+    });
+    return settleObject(tx, resource, connection, event, deletion, written, now);
   }
   const singleton = singletonForEvent(event.type);
   if (singleton) {

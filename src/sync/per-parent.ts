@@ -5,7 +5,7 @@ import type { SyncDeps } from "./sync-deps.ts";
 import { upsertObjects } from "./upsert.ts";
 
 type Connection = { id: string; orgId: string; livemode: boolean | null };
-type Delegate = { findMany(args: object): Promise<{ stripeId: string }[]> };
+type Delegate = { findMany(args: object): Promise<{ stripeId: string; created: Date }[]> };
 
 /**
  * Lists a resource's objects of one parent (a payout's balance transactions, a fee's refunds) and stores
@@ -40,18 +40,35 @@ export async function listChildrenOf(
   return count;
 }
 
-/** Stored parents that can have children, in id order after `after`, a batch at a time. */
-export function parentsAfter(
+/** Where a walk over parents is: the last one done. */
+export type ParentPosition = { created: Date; stripeId: string };
+
+/**
+ * Stored parents that can have children, newest first (by `created`, then id, as the index orders
+ * them), after `after` (the last one done; null from the newest), a batch at a time.
+ */
+export function parentsNewestFirst(
   deps: Pick<SyncDeps, "db">,
   resource: PerParentResource,
   connectionId: string,
-  after: string,
-): Promise<{ stripeId: string }[]> {
+  after: ParentPosition | null,
+): Promise<ParentPosition[]> {
   const parent = delegateOf<Delegate>(deps.db.prisma, RESOURCE_BY_KEY.get(resource.perParent.parent)!.model);
   return parent.findMany({
-    where: { connectionId, ...resource.perParent.parentWhere, stripeId: { gt: after } },
-    orderBy: { stripeId: "asc" },
-    select: { stripeId: true },
-    take: 50,
+    where: {
+      connectionId,
+      ...resource.perParent.parentWhere,
+      ...(after
+        ? {
+            OR: [
+              { created: { lt: after.created } },
+              { created: after.created, stripeId: { lt: after.stripeId } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ created: "desc" }, { stripeId: "desc" }],
+    select: { stripeId: true, created: true },
+    take: 100,
   });
 }

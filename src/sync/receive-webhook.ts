@@ -2,10 +2,11 @@ import type { BackgroundTasks } from "../background-tasks.ts";
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
-import type { SecretBox } from "../orgs/secrets.ts";
-import { findWebhookSigningSecret } from "../orgs/stripe-config.ts";
+import type { GatewayCache } from "../orgs/cache.ts";
 import { type SignatureProblem, verifyStripeSignature } from "../stripe/webhook-signature.ts";
-import { applyStripeEvent, type StripeEventPayload } from "./apply-event.ts";
+import type { StripeEventPayload } from "./apply-event.ts";
+import type { EventBatcher } from "./event-batcher.ts";
+import type { SyncDeps } from "./sync-deps.ts";
 
 /** Why a delivery is acknowledged without being stored: there is nothing to apply it to. */
 export type IgnoreReason =
@@ -27,9 +28,12 @@ export type WebhookReceipt =
   | { kind: "applied" | "duplicate" | "ignored"; reason?: IgnoreReason }
   | { kind: "refused"; problem: WebhookRefusal };
 
-export type ReceiveWebhookDeps = Parameters<typeof applyStripeEvent>[0] & {
+export type ReceiveWebhookDeps = SyncDeps & {
+  /** Applies events in shared transactions (group commit); answers each once its event is committed */
+  eventBatcher: Pick<EventBatcher, "apply">;
   db: Pick<Database, "prisma">;
-  secrets: SecretBox;
+  /** The org's webhook signing secret and its connections of an account, from memory */
+  cache: Pick<GatewayCache, "webhookSigningSecret" | "connectionRoutes">;
   clock: Clock;
   /** Where the slow follow-ups of an applied event run, after the delivery is acknowledged */
   background: Pick<BackgroundTasks, "run">;
@@ -37,8 +41,8 @@ export type ReceiveWebhookDeps = Parameters<typeof applyStripeEvent>[0] & {
 
 /**
  * Receives one Stripe webhook delivery for an org: verifies it against the org's signing secret, routes it
- * by `account` and `livemode` to the org's connection and hands it to `applyStripeEvent`, which stores it
- * (once per event id) before applying it. Resolves once the event is durably stored, or is known to be
+ * by `account` and `livemode` to the org's connection and hands it to the event batcher, which stores it
+ * (once per event id) and applies it in the next transaction it commits, with whatever else arrived meanwhile. Resolves once the event is durably stored, or is known to be
  * one we ignore; throws when the database could not store it, so that Stripe retries. Slow follow-up
  * work is started on `deps.background` and is not awaited.
  *
@@ -51,10 +55,8 @@ export async function receiveStripeWebhook(
   log: Logger,
   input: { orgId: string; rawBody: Uint8Array; signature: string | null | undefined },
 ): Promise<WebhookReceipt> {
-  const lookup = await findWebhookSigningSecret(
-    { prisma: deps.db.prisma, secrets: deps.secrets },
-    input.orgId,
-  );
+  // From memory (src/orgs/cache.ts): no statement for an org or account seen in the last second.
+  const lookup = await deps.cache.webhookSigningSecret(input.orgId);
   if (lookup.org === "missing") return { kind: "refused", problem: "ORG_NOT_FOUND" };
   // Never trust an unsigned event: without a secret nothing can be verified.
   if (!lookup.secret) return { kind: "refused", problem: "WEBHOOK_SECRET_NOT_CONFIGURED" };
@@ -75,14 +77,12 @@ export async function receiveStripeWebhook(
   if (!event) return { kind: "refused", problem: "MALFORMED_EVENT" };
   const about = { eventId: event.id, type: event.type, account: event.account ?? null };
   if (!event.account) return ignore("NO_ACCOUNT", about);
-  const connections = await deps.db.prisma.stripeConnection.findMany({
-    where: { orgId: input.orgId, stripeAccountId: event.account },
-  });
+  const connections = await deps.cache.connectionRoutes(input.orgId, event.account);
   const connection = connections.find((candidate) => candidate.livemode === event.livemode);
   if (!connection) return ignore(connections.length > 0 ? "LIVEMODE_MISMATCH" : "UNKNOWN_ACCOUNT", about);
   if (connection.status === "DISCONNECTED") return ignore("DISCONNECTED", about);
 
-  const result = await applyStripeEvent(deps, connection, event, "webhook");
+  const result = await deps.eventBatcher.apply({ connection, event, source: "webhook" });
   if (result.followUp) deps.background.run(`webhook follow-up ${event.id}`, result.followUp);
   log.info({ ...about, connectionId: connection.id, outcome: result.outcome }, "stripe webhook");
   return { kind: result.outcome };

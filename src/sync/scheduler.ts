@@ -5,7 +5,7 @@ import { publishConnection } from "../connections/status.ts";
 import { createConnectionLease } from "../db/connection-lease.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { SINGLETONS } from "../stripe/resources.ts";
-import { backfillConnection, SyncStopped } from "./backfill.ts";
+import { backfillConnection, backfillPerParentLists, SyncStopped } from "./backfill.ts";
 import { EVENTS_STATE, pollEvents, pollPositionExpired } from "./poll-events.ts";
 import { readSingleton } from "./singletons.ts";
 import type { SyncDeps } from "./sync-deps.ts";
@@ -66,8 +66,11 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
       if (fresh) await resetSyncStates(deps, connectionId);
       const connection = await deps.db.prisma.stripeConnection.findUnique({ where: { id: connectionId } });
       if (!connection || !(SYNCABLE as readonly string[]).includes(connection.status)) return;
-      await syncConnection(deps, connection, heartbeat(connectionId));
+      const beat = heartbeat(connectionId);
+      await syncConnection(deps, connection, beat);
+      // READY once every top-level list is stored; the per-parent lists fill in after, in this run.
       await recordSuccess(deps, connection);
+      await linkConnection(deps, connection, beat);
     } catch (error) {
       if (error instanceof NeedsReauthError || error instanceof SyncStopped) return;
       deps.logger.warn({ connectionId, err: error }, "sync failed");
@@ -124,9 +127,9 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
 }
 
 /**
- * One run: the backfill (resuming; nothing left to do once every list is stored), then the events
- * poller. A poll position past Stripe's 30 days of events cannot be trusted to catch up: every object
- * is listed again first, and the `relist` sync state says so.
+ * One run up to READY: the backfill of every top-level list (resuming; nothing left to do once every
+ * list is stored), then the events poller. A poll position past Stripe's 30 days of events cannot be
+ * trusted to catch up: every object is listed again first, and the `relist` sync state says so.
  */
 async function syncConnection(deps: SyncDeps, connection: StripeConnection, heartbeat: () => Promise<void>) {
   if (pollPositionExpired(deps, connection.eventsPolledUntil)) {
@@ -142,15 +145,8 @@ async function syncConnection(deps: SyncDeps, connection: StripeConnection, hear
       data: { eventsPolledUntil: deps.clock.now() },
     });
   }
-  await backfillConnection(deps, await reread(deps, connection.id), heartbeat);
-  await pollEvents(deps, await reread(deps, connection.id));
-  for (const singleton of SINGLETONS) {
-    if (!("readEachPoll" in singleton)) continue;
-    await readSingleton(deps, singleton, connection).catch((error) => {
-      // Without its permission the rest of the connection still syncs (the backfill marked it forbidden).
-      if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
-    });
-  }
+  const justRead = await backfillConnection(deps, await reread(deps, connection.id), heartbeat);
+  await poll(deps, connection, justRead);
   const relist = await readSyncState(deps, connection.id, RELIST_STATE);
   if (relist?.status === "running") {
     await writeSyncState(deps, connection.id, RELIST_STATE, {
@@ -159,6 +155,53 @@ async function syncConnection(deps: SyncDeps, connection: StripeConnection, hear
       objectsSynced: { increment: 1 },
     });
   }
+}
+
+/** The events poller, then the singletons read on every poll (but those the backfill just read). */
+async function poll(deps: SyncDeps, connection: StripeConnection, justRead: ReadonlySet<string> = new Set()) {
+  await pollEvents(deps, await reread(deps, connection.id));
+  for (const singleton of SINGLETONS) {
+    if (!("readEachPoll" in singleton) || justRead.has(singleton.key)) continue;
+    await readSingleton(deps, singleton, connection).catch((error) => {
+      // Without its permission the rest of the connection still syncs (the backfill marked it forbidden).
+      if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
+    });
+  }
+}
+
+/**
+ * The per-parent lists (payout ↔ balance transaction links, fee refunds), unless done: after READY,
+ * in the same run and lease, so a READY connection's later runs finish what an earlier one left. They
+ * can take minutes on a large account: the events poller still runs every SYNC_INTERVAL_SECONDS in
+ * between (a failed poll is logged and tried again an interval later; the next run polls anyway).
+ */
+async function linkConnection(deps: SyncDeps, connection: StripeConnection, heartbeat: () => Promise<void>) {
+  const intervalMs = deps.config.syncIntervalSeconds * 1000;
+  let polledAt = deps.clock.now().getTime();
+  let polling: Promise<void> | null = null;
+  const pollWhenDue = async () => {
+    if (!polling && deps.clock.now().getTime() - polledAt < intervalMs) return;
+    polling ??= (async () => {
+      try {
+        await poll(deps, connection);
+        await recordSuccess(deps, connection);
+      } catch (error) {
+        deps.logger.warn(
+          { connectionId: connection.id, err: error },
+          "events poll during the link phase failed",
+        );
+      } finally {
+        polledAt = deps.clock.now().getTime();
+      }
+    })().finally(() => {
+      polling = null;
+    });
+    await polling;
+  };
+  await backfillPerParentLists(deps, await reread(deps, connection.id), async () => {
+    await heartbeat();
+    await pollWhenDue();
+  });
 }
 
 const reread = (deps: SyncDeps, connectionId: string) =>

@@ -28,8 +28,11 @@ builder.queryField("viewer", (t) =>
     type: "Org",
     description: "The org of the API key.",
     authScopes: { org: true },
+    // The key's org row is in memory already (src/orgs/cache.ts): read again only for its relations.
     resolve: (query, _root, _args, ctx) =>
-      ctx.deps.db.prisma.org.findUniqueOrThrow({ ...query, where: { id: ctx.org!.id } }),
+      query.include || query.select
+        ? ctx.deps.db.prisma.org.findUniqueOrThrow({ ...query, where: { id: ctx.org!.id } })
+        : ctx.org!,
   }),
 );
 
@@ -51,6 +54,6 @@ builder.mutationField("createOrg", (t) =>
     authScopes: { admin: true },
     errors: { types: [ValidationError], union: { name: "CreateOrgResult" } },
     args: { input: t.arg({ type: CreateOrgInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createOrg(ctx.deps.db.prisma, input),
+    resolve: (_root, { input }, ctx) => createOrg(ctx.deps.db.prisma, input, ctx.deps.pubsub),
   }),
 );

@@ -65,6 +65,7 @@ builder.mutationField("setStripeConfig", (t) =>
         prisma,
         secrets: ctx.deps.secrets,
         marketplaceUrl: ctx.deps.config.stripe.marketplaceUrl,
+        pubsub: ctx.deps.pubsub,
       };
       const stripeConfig = await setStripeConfig(deps, ctx.org!.id, input);
       return { org: ctx.org!, stripeConfig };

@@ -6,11 +6,14 @@ const StripeEventRef = builder.prismaNode("StripeEvent", {
   nullable: true,
   // events are the org's, whether or not they matched a connection
   findUnique: (id, ctx) => ({ id, orgId: ctx.org?.id ?? "" }),
+  // Select mode: only the columns the selection needs (`raw` only when asked).
+  select: { id: true },
   fields: (t) => ({
     stripeId: t.exposeString("stripeId"),
     type: t.exposeString("type"),
     connectionId: t.id({
       nullable: true,
+      select: { connectionId: true },
       resolve: (o) => (o.connectionId ? connectionGlobalId(o.connectionId) : null),
     }),
     account: t.exposeString("account", { nullable: true }),

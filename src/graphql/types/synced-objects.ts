@@ -2,11 +2,11 @@
 // with the common fields and one field per typed column, its child lists (a charge's refunds), and its
 // list on StripeConnection.
 import type { ObjectRef } from "@pothos/core";
-import { delegateOf } from "../../db/delegate.ts";
+import type { GraphQLResolveInfo } from "graphql";
 import type { Column, ColumnKind } from "../../stripe/columns.ts";
 import { RESOURCES, type ResourceSpec } from "../../stripe/resources.ts";
 import { builder } from "../builder.ts";
-import { childPage, NEWEST_FIRST } from "../child-lists.ts";
+import { childPage } from "../child-lists.ts";
 import type { Context } from "../context.ts";
 import {
   addConnectionList,
@@ -20,25 +20,35 @@ import {
 
 type Row = Record<string, unknown> & { id: string; connectionId: string };
 type FieldOptions = { nullable?: boolean; description?: string };
+/** The columns a field reads (select mode: a row has only the columns its selection needs). */
+type Select = { select: Record<string, true> };
 /** The part of Pothos' Prisma field builder used here, for columns named by the registry at run time. */
 type FieldBuilder = {
   exposeString(name: string, options?: FieldOptions): unknown;
   exposeBoolean(name: string, options?: FieldOptions): unknown;
   expose(name: string, options: FieldOptions & { type: "DateTime" | "JSON" }): unknown;
-  id(options: { resolve(row: Row): string }): unknown;
-  field(options: FieldOptions & { type: "SafeInt"; resolve(row: Row): number }): unknown;
+  id(options: Select & { resolve(row: Row): string }): unknown;
+  field(options: FieldOptions & Select & { type: "SafeInt"; resolve(row: Row): number }): unknown;
   connection(
-    options: { type: unknown; description?: string; resolve(row: Row, args: object, ctx: Context): unknown },
+    options: {
+      type: unknown;
+      description?: string;
+      resolve(row: Row, args: object, ctx: Context, info: GraphQLResolveInfo): unknown;
+    },
     connectionType: unknown,
   ): unknown;
 };
-type FindMany = { findMany(args: object): Promise<Row[]> };
 /** A synced object type, as its list and child lists refer to it. */
 type NodeRef = ObjectRef<SchemaTypesOf, object>;
 
 const FIELD_OF_KIND: Record<ColumnKind, (t: FieldBuilder, name: string, column: Column) => unknown> = {
   amount: (t, name, { description }) =>
-    t.field({ type: "SafeInt", description, resolve: (row) => toSafeInt(row[name] as bigint) }),
+    t.field({
+      type: "SafeInt",
+      description,
+      select: { [name]: true },
+      resolve: (row) => toSafeInt(row[name] as bigint),
+    }),
   text: (t, name, { description }) => t.exposeString(name, { description }),
   optionalText: (t, name, { description }) => t.exposeString(name, { nullable: true, description }),
   flag: (t, name, { description }) => t.exposeBoolean(name, { description }),
@@ -57,11 +67,17 @@ function defineNode(resource: ResourceSpec): NodeRef {
     id: { field: "id" },
     nullable: true,
     findUnique: orgScopedFindUnique,
+    // Select mode: a list reads the columns its selection needs (`raw` only when asked), not every one.
+    // The row id is always there: node ids, cursors and child lists use it.
+    select: { id: true },
     fields: (builderOfModel) => {
       const t = builderOfModel as unknown as FieldBuilder;
       return {
         stripeId: t.exposeString("stripeId"),
-        connectionId: t.id({ resolve: (row) => connectionGlobalId(row.connectionId) }),
+        connectionId: t.id({
+          select: { connectionId: true },
+          resolve: (row) => connectionGlobalId(row.connectionId),
+        }),
         ...Object.fromEntries(
           Object.entries(resource.columns).map(([name, column]) => [
             name,
@@ -90,16 +106,12 @@ function childLists(t: FieldBuilder, parent: ResourceSpec): Record<string, unkno
           {
             type: nodes.get(child.key),
             description,
-            resolve: (row, args, ctx) =>
-              childPage<Row>(ctx, args, {
+            resolve: (row, args, ctx, info) =>
+              childPage(ctx, info, args, {
                 name,
+                typeName: typeNameOf(child),
                 parentId: row.id,
                 foreignKey: column,
-                findMany: (anyOf) =>
-                  delegateOf<FindMany>(ctx.deps.db.prisma, child.model).findMany({
-                    where: { OR: anyOf },
-                    orderBy: NEWEST_FIRST,
-                  }),
               }),
           },
           connectionTypes.get(child.key),

@@ -1,0 +1,171 @@
+// The gateway under measurement, in its own process: createDeps + createApp on node-server (as
+// src/main.ts serves it), a Stripe emulator on loopback, and one org that connects one emulator account
+// through the real OAuth flow — all set up over HTTP as a user would.
+//   BENCH_DATABASE_URL  PostgreSQL (a scratch database); unset: embedded PGlite in memory
+//   BENCH_PAYOUTS, BENCH_CHARGES  the emulator account's size
+//   BENCH_MODE=backfill  measure the first backfill to READY, report it and stop; otherwise serve once
+//                        the first sync is done
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import { createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createDeps } from "../../src/deps.ts";
+import { createEmulator } from "../../src/emulator/create-emulator.ts";
+import { createLogger } from "../../src/logger.ts";
+import { RESOURCES } from "../../src/stripe/resources.ts";
+import { loopbackUrl, serveParent } from "../child.ts";
+import { SIGNING_SECRET } from "../events.ts";
+
+export type GatewayInfo = {
+  url: string;
+  apiKey: string;
+  /** GraphQL id of the connection, and its row id in the gateway's tables */
+  connectionId: string;
+  connectionRowId: string;
+  stripeAccountId: string;
+  webhookPath: string;
+  database: "pglite" | "postgres";
+  setupSeconds: number;
+  backfill?: BackfillResult;
+};
+export type BackfillResult = {
+  ready: boolean;
+  seconds: number;
+  objects: number;
+  /** List resources whose sync state is not done at READY */
+  notDone: string[];
+};
+
+const ADMIN_KEY = "bench-admin-key-0123456789abcdef";
+const backfillMode = process.env.BENCH_MODE === "backfill";
+const started = performance.now();
+
+const emulator = createEmulator({
+  seed: "bench",
+  accounts: 1,
+  size: {
+    payouts: Number(process.env.BENCH_PAYOUTS ?? 120),
+    chargesPerPayout: Number(process.env.BENCH_CHARGES ?? 1),
+  },
+  rateLimits: false,
+  platforms: [{ redirectUris: ["http://127.0.0.1/stripe/proxy/*"] }],
+});
+const stripe = await emulator.listen(0, "127.0.0.1");
+const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+const config = loadConfig({
+  NODE_ENV: "production",
+  PUBLIC_URL: "http://127.0.0.1",
+  ADMIN_API_KEY: ADMIN_KEY,
+  DATABASE_URL: databaseUrl,
+  STRIPE_API_URL: stripe.url,
+  STRIPE_CONNECT_URL: stripe.url,
+  STRIPE_MARKETPLACE_URL: stripe.url,
+  ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+  LOG_LEVEL: "silent",
+});
+const deps = await createDeps(config, { pgliteDir: "memory://", logger: createLogger({ level: "silent" }) });
+const app = createApp(deps);
+const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+await new Promise((resolve) => server.once("listening", resolve));
+const url = loopbackUrl(server.address());
+
+async function gql<T>(query: string, variables: Record<string, unknown>, key: string): Promise<T> {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const result = (await response.json()) as { data?: T; errors?: unknown };
+  if (!response.ok || result.errors || !result.data) throw new Error(`${query}: ${JSON.stringify(result)}`);
+  return result.data;
+}
+
+const { createOrg } = await gql<{ createOrg: { apiKey: string; org: { webhookUrl: string } } }>(
+  "mutation($name: String!) { createOrg(input: { name: $name }) { ... on CreateOrgSuccess { apiKey org { webhookUrl } } } }",
+  { name: "Bench" },
+  ADMIN_KEY,
+);
+const apiKey = createOrg.apiKey;
+const keys = emulator.platforms[0]!.keys.test;
+await gql(
+  "mutation($input: SetStripeConfigInput!) { setStripeConfig(input: $input) { __typename } }",
+  { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: SIGNING_SECRET } },
+  apiKey,
+);
+const { startStripeConnection } = await gql<{
+  startStripeConnection: { authorizationUrl: string; connection: { id: string } };
+}>(
+  "mutation { startStripeConnection { ... on StartStripeConnectionSuccess { authorizationUrl connection { id } } } }",
+  {},
+  apiKey,
+);
+const connectionId = startStripeConnection.connection.id;
+const connectionRowId = decodeGlobalID(connectionId).id;
+const atStripe = await fetch(startStripeConnection.authorizationUrl, { redirect: "manual" });
+const callback = new URL(atStripe.headers.get("location") ?? "");
+// The merchant's browser lands on the gateway: the connection activates and its backfill starts.
+const backfillStarted = performance.now();
+const landed = await fetch(`${url}${callback.pathname}${callback.search}`, { redirect: "manual" });
+if (landed.status >= 400) throw new Error(`OAuth callback answered ${landed.status}`);
+
+const status = async () =>
+  (await deps.db.prisma.stripeConnection.findUniqueOrThrow({ where: { id: connectionRowId } })).status;
+
+let backfill: BackfillResult | undefined;
+if (backfillMode) {
+  const deadline = backfillStarted + Number(process.env.BENCH_BACKFILL_TIMEOUT ?? 90) * 1000;
+  let ready = false;
+  while (performance.now() < deadline) {
+    if ((await status()) === "READY") {
+      ready = true;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const seconds = (performance.now() - backfillStarted) / 1000;
+  const lists = new Set<string>(
+    RESOURCES.filter((resource) => "list" in resource).map((resource) => resource.key),
+  );
+  const { stripeConnection } = await gql<{
+    stripeConnection: { syncStates: { resource: string; status: string; objectsSynced: number }[] };
+  }>(
+    "query($id: ID!) { stripeConnection(id: $id) { syncStates { resource status objectsSynced } } }",
+    { id: connectionId },
+    apiKey,
+  );
+  const states = stripeConnection.syncStates.filter((state) => lists.has(state.resource));
+  backfill = {
+    ready,
+    seconds,
+    objects: states.reduce((sum, state) => sum + state.objectsSynced, 0),
+    notDone: [...lists].filter((key) => states.find((state) => state.resource === key)?.status !== "done"),
+  };
+} else {
+  await deps.sync.idle();
+  if ((await status()) !== "READY") throw new Error(`connection is ${await status()} after its first sync`);
+}
+
+const { stripeConnection } = await gql<{ stripeConnection: { stripeAccountId: string } }>(
+  "query($id: ID!) { stripeConnection(id: $id) { stripeAccountId } }",
+  { id: connectionId },
+  apiKey,
+);
+const info: GatewayInfo = {
+  url,
+  apiKey,
+  connectionId,
+  connectionRowId,
+  stripeAccountId: stripeConnection.stripeAccountId,
+  webhookPath: new URL(createOrg.org.webhookUrl).pathname,
+  database: deps.db.kind,
+  setupSeconds: (performance.now() - started) / 1000,
+  backfill,
+};
+serveParent(info, {
+  /** Every started sync run and background task (webhook follow-ups) finished */
+  idle: async () => {
+    await deps.sync.idle();
+    await deps.background.idle();
+  },
+});
