@@ -97,6 +97,8 @@ export async function startConnectWorld(
   target: DatabaseTarget,
   options: Pick<EmulatorOptions, "size" | "accounts" | "rateLimits" | "seed"> & {
     retryBaseMs?: number;
+    /** Max age of the gateway's cached lookups (tests that count statements make it long). */
+    cacheMaxAgeMs?: number;
     /** Sees every SQL statement before it runs; throwing fails it (a crash between two statements). */
     beforeStatement?: (sql: string) => void;
     /** Where both clocks start (default: now). */
@@ -105,7 +107,7 @@ export async function startConnectWorld(
     apiUrl?: (emulatorUrl: string) => Promise<string>;
   } = {},
 ): Promise<ConnectWorld> {
-  const { retryBaseMs, beforeStatement, clockStart, apiUrl, ...emulatorOptions } = options;
+  const { retryBaseMs, cacheMaxAgeMs, beforeStatement, clockStart, apiUrl, ...emulatorOptions } = options;
   const clock = createClock({ start: clockStart });
   const emulator = await startEmulator({
     clock,
@@ -128,7 +130,13 @@ export async function startConnectWorld(
       STRIPE_CONNECT_URL: emulator.url,
       STRIPE_MARKETPLACE_URL: emulator.url,
     },
-    { clock: { now: () => new Date(clock.now()) }, fetch: spyingFetch, retryBaseMs, beforeStatement },
+    {
+      clock: { now: () => new Date(clock.now()) },
+      fetch: spyingFetch,
+      retryBaseMs,
+      cacheMaxAgeMs,
+      beforeStatement,
+    },
   );
   const createOrg = async (name: string) => {
     const result = await gateway.gql(CreateOrgDoc, { name }, ADMIN_KEY);
