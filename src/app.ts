@@ -30,7 +30,8 @@ export function createApp(deps: Deps): App {
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const log = deps.logger.child({ requestId });
+    // A silent logger's children never write: the request's own child only when a line could be logged.
+    const log = deps.logger.isLevelEnabled("fatal") ? deps.logger.child({ requestId }) : deps.logger;
     c.set("requestId", requestId);
     c.set("log", log);
     const started = performance.now();

@@ -1,9 +1,16 @@
 import { GraphQLError } from "graphql";
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import {
+  createGraphQLError,
+  createYoga,
+  maskError,
+  type Plugin,
+  type YogaServerInstance,
+} from "graphql-yoga";
 import type { Deps } from "../deps.ts";
 import { authenticate, bearerToken } from "./auth.ts";
 import type { Context, ServerContext } from "./context.ts";
 import { schema } from "./schema.ts";
+import { useSharedSubscriptionExecution } from "./shared-subscriptions.ts";
 
 export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
 
@@ -26,7 +33,15 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
     // @envelop/graphql-jit was measured and left out: 2.7–3.2× slower per request on documents that
     // differ each time (it compiles each new one), and no faster within the noise on a repeated one.
     parserAndValidationCache: true,
-    plugins: [useUnexpectedErrorLogging(), useBadRequestStatus()],
+    // Yoga's own limit (the same 25 MB) re-wraps every body in a TransformStream and a new Request, which
+    // also makes @hono/node-server build a full undici Request per request: useBodySizeLimit checks the same.
+    maxRequestBodySize: false,
+    plugins: [
+      useBodySizeLimit(MAX_BODY_BYTES),
+      useUnexpectedErrorLogging(),
+      useBadRequestStatus(),
+      useSharedSubscriptionExecution(),
+    ],
     context: async ({ request, requestId, log, connectionParams }): Promise<Context> => {
       const header = connectionParams
         ? connectionParamsAuthorization(connectionParams)
@@ -35,7 +50,7 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
       return {
         deps,
         requestId,
-        log: viewer.org ? log.child({ orgId: viewer.org.id }) : log,
+        log: viewer.org && log.isLevelEnabled("fatal") ? log.child({ orgId: viewer.org.id }) : log,
         ...viewer,
         loaders: new Map(),
       };
@@ -50,6 +65,65 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
 export function connectionParamsAuthorization(params: Readonly<Record<string, unknown>>): string | null {
   const value = params.authorization ?? params.Authorization;
   return typeof value === "string" ? value : null;
+}
+
+/** Yoga's default maxRequestBodySize. */
+const MAX_BODY_BYTES = 25_000_000;
+const CONTENT_LENGTH = /^\d+$/;
+
+const bodyTooLarge = () =>
+  createGraphQLError("Request body too large", {
+    extensions: { http: { status: 413 }, code: "REQUEST_ENTITY_TOO_LARGE" },
+  });
+
+/**
+ * Yoga's request-body limit (useLimitRequestBodySize, with the same errors), without its per-request
+ * cost when the request says its length: node:http reads exactly Content-Length bytes of body (and
+ * refuses Content-Length beside Transfer-Encoding), so a valid Content-Length within the limit bounds
+ * the body. Only a body of unknown length (chunked) is counted as it is read, as Yoga does.
+ */
+function useBodySizeLimit(limit: number): Plugin<Context> {
+  return {
+    onRequestParse: ({ request, requestParser, setRequestParser, fetchAPI }) => {
+      const contentLength = request.headers.get("content-length");
+      if (contentLength != null) {
+        if (!CONTENT_LENGTH.test(contentLength)) {
+          throw createGraphQLError("Content-Length header is invalid.", {
+            extensions: { http: { status: 400 }, code: "BAD_REQUEST" },
+          });
+        }
+        if (Number(contentLength) > limit) throw bodyTooLarge();
+        return;
+      }
+      if (requestParser == null || request.method === "GET" || request.method === "HEAD") return;
+      const body = request.body;
+      if (!body) return;
+      const Transform =
+        body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;
+      let bytesRead = 0;
+      const limited = body.pipeThrough(
+        new Transform({
+          transform(chunk: Uint8Array, controller) {
+            bytesRead += chunk.byteLength;
+            if (bytesRead > limit) return controller.error(bodyTooLarge());
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      const original = requestParser;
+      setRequestParser((parsed) =>
+        original(
+          new fetchAPI.Request(parsed.url, {
+            method: parsed.method,
+            headers: parsed.headers,
+            signal: parsed.signal,
+            body: limited,
+            duplex: "half",
+          } as RequestInit),
+        ),
+      );
+    },
+  };
 }
 
 /** Logs, with the request's logger, every error that Yoga is about to mask. */

@@ -1,6 +1,5 @@
 // Live updates of synced objects and received events. Payloads carry row ids only (see pubsub.ts); each
 // resolver reads the row as it is now, so a subscriber never sees data older than the database.
-import { filter, pipe } from "graphql-yoga";
 import { findConnection } from "../../connections/lifecycle.ts";
 import { delegateOf } from "../../db/delegate.ts";
 import { type ObjectTopic, type ObjectUpdated, objectTopic } from "../../pubsub.ts";
@@ -56,7 +55,7 @@ function readOnce<T>(event: object, query: object, read: () => Promise<T>): Prom
 function subscribeToObjects(topic: ObjectTopic) {
   return async (_root: unknown, args: { connectionId?: GlobalId | null }, ctx: Context) => {
     const only = await narrowTo(ctx, args.connectionId);
-    return pipe(ctx.deps.pubsub.subscribe(topic), filter(inScope(ctx.org!.id, only)));
+    return ctx.deps.pubsub.subscribeWhere(topic, inScope(ctx.org!.id, only));
   };
 }
 
@@ -113,9 +112,9 @@ builder.subscriptionField("stripeEventReceived", (t) =>
       const only = await narrowTo(ctx, connectionId);
       const wanted = typeMatcher(types);
       const scoped = inScope(ctx.org!.id, only);
-      return pipe(
-        ctx.deps.pubsub.subscribe("stripe-event:received"),
-        filter((event) => scoped(event) && wanted(event.type)),
+      return ctx.deps.pubsub.subscribeWhere(
+        "stripe-event:received",
+        (event) => scoped(event) && wanted(event.type),
       );
     },
     resolve: (query, event, _args, ctx) =>
