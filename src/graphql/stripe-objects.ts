@@ -4,6 +4,7 @@
 import type { ObjectRef } from "@pothos/core";
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import { encodeGlobalID } from "@pothos/plugin-relay";
+import { modelNameOf } from "../db/delegate.ts";
 import type PrismaTypes from "../generated/pothos-prisma-types.ts";
 import type { ListFilter, Resource } from "../stripe/resources.ts";
 import { builder } from "./builder.ts";
@@ -15,8 +16,7 @@ import { DateTimeRange } from "./types/scalars.ts";
 /** GraphQL (and Prisma model) name of each synced object type: the registry's, and Stripe's events. */
 export type SyncedModel = Capitalize<Resource["model"]> | "StripeEvent";
 
-export const typeNameOf = (resource: { model: string }) =>
-  `${resource.model[0]!.toUpperCase()}${resource.model.slice(1)}` as Capitalize<Resource["model"]>;
+export const typeNameOf = (resource: { model: string }) => modelNameOf(resource.model as Resource["model"]);
 
 /** A filter argument of a list, by its argument name. */
 export type NamedListFilter = ListFilter & { arg: string };

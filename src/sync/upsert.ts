@@ -1,3 +1,4 @@
+import { modelNameOf } from "../db/delegate.ts";
 import type { Logger } from "../logger.ts";
 import { readColumns } from "../stripe/columns.ts";
 import { type ResourceSpec, rowId, type StripeObject, unixToDate } from "../stripe/resources.ts";
@@ -40,7 +41,6 @@ export type UpsertResult = {
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Table name of a Prisma model delegate name ("stripePayout" → "StripePayout"). */
-const tableOf = (model: string) => model[0]!.toUpperCase() + model.slice(1);
 
 type Row = Record<string, unknown>;
 
@@ -123,7 +123,7 @@ export async function upsertObjects(
     });
     return `(${placeholders.join(", ")})`;
   });
-  const table = quote(tableOf(resource.model));
+  const table = quote(modelNameOf(resource.model));
   const updates = columns
     .filter((column) => column !== "id")
     // A deletion is final at Stripe: no later copy of the object undoes it.
@@ -156,7 +156,7 @@ export async function markObjectDeleted(
   stripeId: string,
   at: Date,
 ): Promise<boolean> {
-  const table = quote(tableOf(resource.model));
+  const table = quote(modelNameOf(resource.model));
   const changed = await sql.$queryRawUnsafe<unknown[]>(
     `UPDATE ${table} SET "deleted" = true, "updatedAt" = $2 WHERE "id" = $1 AND "deleted" = false RETURNING "id"`,
     rowId(connectionId, stripeId),

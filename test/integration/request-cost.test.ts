@@ -357,14 +357,17 @@ describe("the cache", () => {
     return { prisma, state, key: `cgw_${known.id}_${known.secret}`, keyId: known.id, org };
   }
 
-  it("reads an entry again once it is CACHE_MAX_AGE_MS old, and not before", async () => {
+  /** A cache over a fake database, with its own in-process pubsub. */
+  function cacheOverFakeDatabase(options: Parameters<typeof createGatewayCache>[1]) {
     const db = fakeDatabase();
-    let now = 0;
     const pubsub = createPubSub({ redisUrl: null, logger });
-    const cache = createGatewayCache(
-      { prisma: db.prisma as never, secrets: null as never, pubsub },
-      { now: () => now },
-    );
+    const cache = createGatewayCache({ prisma: db.prisma as never, secrets: null as never, pubsub }, options);
+    return { db, pubsub, cache };
+  }
+
+  it("reads an entry again once it is CACHE_MAX_AGE_MS old, and not before", async () => {
+    let now = 0;
+    const { db, cache } = cacheOverFakeDatabase({ now: () => now });
     expect((await cache.orgOfApiKey(db.key))?.id).toBe("org_fake");
     now = CACHE_MAX_AGE_MS - 1;
     db.state.revoked = true; // behind the cache's back: no invalidation
@@ -376,12 +379,7 @@ describe("the cache", () => {
   });
 
   it("does not keep what a lookup read while an invalidation arrived", async () => {
-    const db = fakeDatabase();
-    const pubsub = createPubSub({ redisUrl: null, logger });
-    const cache = createGatewayCache(
-      { prisma: db.prisma as never, secrets: null as never, pubsub },
-      { maxAgeMs: FOREVER_MS },
-    );
+    const { db, pubsub, cache } = cacheOverFakeDatabase({ maxAgeMs: FOREVER_MS });
     let release!: () => void;
     db.state.gate = new Promise((resolve) => {
       release = resolve;
@@ -402,12 +400,7 @@ describe("the cache", () => {
   });
 
   it("keeps at most 10,000 unknown keys", async () => {
-    const db = fakeDatabase();
-    const pubsub = createPubSub({ redisUrl: null, logger });
-    const cache = createGatewayCache(
-      { prisma: db.prisma as never, secrets: null as never, pubsub },
-      { maxAgeMs: FOREVER_MS },
-    );
+    const { db, cache } = cacheOverFakeDatabase({ maxAgeMs: FOREVER_MS });
     const unknown = (i: number) => `cgw_key_${String(i).padStart(12, "0")}_${"x".repeat(43)}`;
     for (let i = 0; i <= 10_000; i++) await cache.orgOfApiKey(unknown(i));
     expect(db.state.lookups).toBe(10_001);

@@ -1,5 +1,6 @@
 import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
+import { modelNameOf } from "../../src/db/delegate.ts";
 import { getDatamodel } from "../../src/generated/pothos-prisma-types.ts";
 import { schema } from "../../src/graphql/schema.ts";
 import type { ColumnKind } from "../../src/stripe/columns.ts";
@@ -13,7 +14,7 @@ import {
 
 type Field = { name: string; type: string; isRequired: boolean };
 const models = getDatamodel().datamodel.models as unknown as Record<string, { fields: Field[] }>;
-const modelOf = (delegate: string) => models[delegate[0]!.toUpperCase() + delegate.slice(1)];
+const modelOf = (delegate: string) => models[modelNameOf(delegate)];
 
 /** The Prisma column each kind of registry column must be stored in. */
 const STORAGE: Record<ColumnKind, { type: string; isRequired: boolean }> = {
@@ -75,7 +76,7 @@ describe("the resource registry", () => {
     const subscription = schema.getSubscriptionType()!.getFields();
     for (const resource of resources) {
       expect(Object.keys(connection.getFields())).toContain(resource.graphql.list);
-      const typeName = resource.model[0]!.toUpperCase() + resource.model.slice(1);
+      const typeName = modelNameOf(resource.model);
       const type = schema.getType(typeName) as unknown as { getFields(): Record<string, unknown> };
       expect(Object.keys(type.getFields())).toEqual(expect.arrayContaining(Object.keys(resource.columns)));
       if (resource.graphql.live)
