@@ -2,6 +2,7 @@ import { queryFromInfo } from "@pothos/plugin-prisma";
 import { cursorToOffset, resolveArrayConnection } from "@pothos/plugin-relay";
 import DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
+import { quoteIdentifier as quote } from "../db/sql.ts";
 import type { Context } from "./context.ts";
 import { assertPageArgs } from "./pagination.ts";
 
@@ -48,8 +49,6 @@ function windowOf(args: PageArgs) {
     last: last === null ? UNBOUNDED : Math.max(1, Math.min(last, MAX_SIZE)),
   };
 }
-
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * One statement for the children of every parent of a page: each parent's children ranked newest first

@@ -6,10 +6,11 @@ import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { modelNameOf } from "../db/delegate.ts";
 import type PrismaTypes from "../generated/pothos-prisma-types.ts";
-import type { ListFilter, Resource } from "../stripe/resources.ts";
+import type { Resource } from "../stripe/resources.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
 import { amountOutOfRange, badInput } from "./errors.ts";
+import { listPage, type NamedListFilter, type PageQuery } from "./list-page.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
 import { DateTimeRange } from "./types/scalars.ts";
 
@@ -18,8 +19,6 @@ export type SyncedModel = Capitalize<Resource["model"]> | "StripeEvent";
 
 export const typeNameOf = (resource: { model: string }) => modelNameOf(resource.model as Resource["model"]);
 
-/** A filter argument of a list, by its argument name. */
-export type NamedListFilter = ListFilter & { arg: string };
 
 export type SchemaTypesOf = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type Range = { gte?: Date | null; lte?: Date | null };
@@ -130,22 +129,29 @@ export function addConnectionList(options: {
             ]),
           ),
         },
-        resolve: (query, connection, args, ctx) => {
+        resolve: async (query, connection, args, ctx) => {
           assertPageArgs(args);
           checkCursor(
             args.after ?? args.before,
             options.cursorScope?.(connection.id, ctx) ?? connection.id,
             prefixes,
           );
+          // Checks the ranges too, before any statement.
+          const where = filterWhere(filters, args as Record<string, unknown>);
+          const page = await listPage(ctx.deps.db.prisma, {
+            table: model,
+            connectionId: connection.id,
+            filters,
+            args: args as Record<string, unknown>,
+            query: query as PageQuery,
+          });
+          if (page) return page as never;
           const delegate = (ctx.deps.db.prisma as unknown as Record<string, { findMany: FindMany }>)[
             delegateName(model)
           ]!;
           return delegate.findMany({
             ...query,
-            where: {
-              connectionId: connection.id,
-              ...filterWhere(filters, args as Record<string, unknown>),
-            },
+            where: { connectionId: connection.id, ...where },
             orderBy: [{ created: "desc" }, { id: "desc" }],
           }) as never;
         },

@@ -20,7 +20,7 @@ export type ConnectionRoute = Pick<
 
 /**
  * The per-request lookups served from memory: an API key's org, an org's webhook signing secret, the
- * connections of an org's Stripe account. Every write that changes one of them publishes a
+ * connections of an org's Stripe account, a connection's org. Every write that changes one of them publishes a
  * `cache:invalidate` after its commit (setStripeConfig, createOrg, revokeApiKey, every connection change
  * through src/connections/status.ts), which drops it on this instance before publish() returns and on
  * the others as the message arrives (through Redis when it is set up); whatever is missed (a direct database write, a lost Redis message) is read again once
@@ -32,6 +32,8 @@ export type GatewayCache = {
   webhookSigningSecret(orgId: string): Promise<WebhookSecretLookup>;
   /** The org's connections of a Stripe account (one per mode at most). */
   connectionRoutes(orgId: string, stripeAccountId: string): Promise<readonly ConnectionRoute[]>;
+  /** The org a connection belongs to; null for an unknown id. */
+  orgOfConnection(connectionId: string): Promise<string | null>;
   /** Stops listening for invalidations. */
   close(): void;
 };
@@ -60,7 +62,11 @@ export function createGatewayCache(deps: CacheDeps, options: CacheOptions = {}):
   const secrets = new Store<WebhookSecretLookup>(epoch, MAX_ENTRIES);
   const unknownOrgs = new Store<WebhookSecretLookup>(epoch, MAX_UNKNOWN_ENTRIES);
   const routes = new Store<readonly ConnectionRoute[]>(epoch, MAX_ENTRIES);
-  const stores = [apiKeys, unknownApiKeys, secrets, unknownOrgs, routes];
+  // Only connections that exist: a connection's org never changes, and the one way a row goes away (a
+  // PENDING attempt folded into an existing connection) is published as a change of that org's
+  // connections. An unknown id is read each time: it may be created the next moment.
+  const owners = new Store<string>(epoch, MAX_ENTRIES);
+  const stores = [apiKeys, unknownApiKeys, secrets, unknownOrgs, routes, owners];
 
   const stopListening = deps.pubsub.listen("cache:invalidate", (invalidation) => {
     // Runs inside publish() for this instance's writes: it must never throw, whatever arrives from Redis.
@@ -75,6 +81,7 @@ export function createGatewayCache(deps: CacheDeps, options: CacheOptions = {}):
       unknownOrgs.drop(key);
     } else if (kind === "connections") {
       routes.dropTag(key);
+      owners.dropTag(key);
     } else {
       // An invalidation this version does not know (a newer instance's): drop everything, to be safe.
       for (const store of stores) store.clear();
@@ -132,6 +139,19 @@ export function createGatewayCache(deps: CacheDeps, options: CacheOptions = {}):
         const found = Object.freeze(rows.map((row) => Object.freeze(row)));
         keep(routes, found, orgId, now());
         return found;
+      });
+    },
+
+    async orgOfConnection(connectionId) {
+      const cached = owners.fresh(connectionId, now(), maxAgeMs);
+      if (cached) return cached;
+      return owners.loadOnce(connectionId, async (keep) => {
+        const row = await deps.prisma.stripeConnection.findUnique({
+          where: { id: connectionId },
+          select: { orgId: true },
+        });
+        if (row) keep(owners, row.orgId, row.orgId, now());
+        return row?.orgId ?? null;
       });
     },
 

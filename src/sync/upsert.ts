@@ -1,4 +1,5 @@
 import { modelNameOf } from "../db/delegate.ts";
+import { quoteIdentifier as quote } from "../db/sql.ts";
 import type { Logger } from "../logger.ts";
 import { readColumns } from "../stripe/columns.ts";
 import { type ResourceSpec, rowId, type StripeObject, unixToDate } from "../stripe/resources.ts";
@@ -37,8 +38,6 @@ export type UpsertResult = {
   /** Objects that could not be read (no usable id, fields the columns cannot take): logged, not stored. */
   skipped: number;
 };
-
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Table name of a Prisma model delegate name ("stripePayout" → "StripePayout"). */
 

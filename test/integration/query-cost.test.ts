@@ -29,6 +29,20 @@ const PayoutTransactions = graphql(`
   }
 `);
 
+const PayoutList = graphql(`
+  query QueryCostPayoutList(
+    $id: ID!, $first: Int, $after: String, $last: Int, $before: String,
+    $status: [String!], $created: DateTimeRange, $arrivalDate: DateTimeRange
+  ) {
+    stripeConnection(id: $id) {
+      payouts(first: $first, after: $after, last: $last, before: $before, status: $status, created: $created, arrivalDate: $arrivalDate) {
+        edges { cursor node { stripeId } }
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      }
+    }
+  }
+`);
+
 const WithRaw = graphql(`
   query QueryCostRaw($id: ID!) {
     stripeConnection(id: $id) {
@@ -350,6 +364,123 @@ describe.each(databaseTargets)("what queries read on $name", (target) => {
           expectedPage(stored.get(node.stripeId) ?? [], args),
         );
       }
+    }
+  });
+
+  it("pages a list on the connection as Prisma's cursor pages did, for every first, after, last, before and filter", async () => {
+    const rows = (await prisma().stripePayout.findMany({ where: { connectionId: connection.rowId } })).sort(
+      newestFirst,
+    );
+    const at = (seconds: number) => new Date(seconds * 1000).toISOString();
+    const filters: { vars: Record<string, unknown>; keep(row: (typeof rows)[number]): boolean }[] = [
+      { vars: {}, keep: () => true },
+      { vars: { status: ["paid"] }, keep: (row) => row.status === "paid" },
+      {
+        vars: { status: ["in_transit", "pending"] },
+        keep: (row) => ["in_transit", "pending"].includes(row.status),
+      },
+      {
+        vars: { created: { gte: at(BASE + 10), lte: at(BASE + 30) } },
+        keep: (row) => row.created >= new Date(at(BASE + 10)) && row.created <= new Date(at(BASE + 30)),
+      },
+      {
+        vars: { status: ["paid"], arrivalDate: { gte: at(BASE + 50) } },
+        keep: (row) => row.status === "paid" && row.arrivalDate >= new Date(at(BASE + 50)),
+      },
+    ];
+    let cases = 0;
+    for (const filter of filters) {
+      const list = rows.filter(filter.keep);
+      const page = (variables: Record<string, unknown>) =>
+        world.gateway
+          .gql(PayoutList, { id: connection.id, ...filter.vars, ...variables }, org.apiKey)
+          .then((result) => {
+            expect(result.errors, JSON.stringify(variables)).toBeUndefined();
+            return result.data!.stripeConnection!.payouts;
+          });
+      // Every row's cursor, from the list itself.
+      const whole = await page({ first: 100 });
+      const rest = whole.pageInfo.hasNextPage
+        ? await page({ first: 100, after: whole.pageInfo.endCursor })
+        : null;
+      const edges = [...whole.edges, ...(rest?.edges ?? [])];
+      expect(edges.map((edge) => edge.node.stripeId)).toEqual(list.map((row) => row.stripeId));
+      const cursorAt = (index: number) => edges[index]!.cursor;
+
+      /** Pothos' cursor pages: `first` after a cursor, or `last` before one, with its pageInfo rules. */
+      const expected = (args: { first?: number; after?: number; last?: number; before?: number }) => {
+        const backward = args.last !== undefined || args.before !== undefined;
+        const size = Math.min(args.first ?? args.last ?? 20, 100);
+        const from = args.after !== undefined ? args.after + 1 : 0;
+        const to = args.before !== undefined ? args.before : list.length;
+        const slice = backward ? list.slice(Math.max(0, to - size), to) : list.slice(from, from + size);
+        const full = backward ? to - (size + 1) >= 0 : from + size < list.length;
+        const nodes = slice.map((row) => row.stripeId);
+        return {
+          nodes,
+          hasNextPage: args.before !== undefined ? true : args.last !== undefined ? false : full,
+          hasPreviousPage: args.after !== undefined ? true : backward ? full : false,
+        };
+      };
+      const indices = [0, 1, 2, 3, 50, list.length - 2, list.length - 1].filter(
+        (index, i, all) => index >= 0 && index < list.length && all.indexOf(index) === i,
+      );
+      const argsOf: { first?: number; after?: number; last?: number; before?: number }[] = [
+        {},
+        { first: 0 },
+        { first: 1 },
+        { first: 7 },
+        { first: 100 },
+        { last: 1 },
+        { last: 7 },
+        { last: 100 },
+        ...indices.flatMap((index) => [
+          { first: 5, after: index },
+          { first: 100, after: index },
+          { after: index },
+          { last: 5, before: index },
+          { last: 100, before: index },
+          { before: index },
+        ]),
+      ];
+      for (const args of argsOf) {
+        const got = await page({
+          first: args.first,
+          last: args.last,
+          after: args.after !== undefined ? cursorAt(args.after) : undefined,
+          before: args.before !== undefined ? cursorAt(args.before) : undefined,
+        });
+        const want = expected(args);
+        const label = `${JSON.stringify(filter.vars)} ${JSON.stringify(args)}`;
+        expect(
+          got.edges.map((edge) => edge.node.stripeId),
+          label,
+        ).toEqual(want.nodes);
+        expect(got.pageInfo.hasNextPage, label).toBe(want.hasNextPage);
+        expect(got.pageInfo.hasPreviousPage, label).toBe(want.hasPreviousPage);
+        expect(got.pageInfo.startCursor ?? null, label).toBe(got.edges[0]?.cursor ?? null);
+        expect(got.pageInfo.endCursor ?? null, label).toBe(got.edges.at(-1)?.cursor ?? null);
+        cases++;
+      }
+    }
+    expect(cases).toBeGreaterThan(150);
+
+    // A cursor whose row is gone (a deleted object) pages nothing, as before.
+    const [newest] = rows;
+    const { edges } = await world.gateway
+      .gql(PayoutList, { id: connection.id, first: 2 }, org.apiKey)
+      .then((result) => result.data!.stripeConnection!.payouts);
+    await prisma().stripePayout.delete({ where: { id: newest!.id } });
+    try {
+      const after = await world.gateway.gql(
+        PayoutList,
+        { id: connection.id, first: 5, after: edges[0]!.cursor },
+        org.apiKey,
+      );
+      expect(after.errors).toBeUndefined();
+      expect(after.data!.stripeConnection!.payouts.edges).toEqual([]);
+    } finally {
+      await prisma().stripePayout.create({ data: newest! as never });
     }
   });
 

@@ -39,6 +39,15 @@ const PayoutPage = graphql(`
   }
 `);
 
+const PayoutStatusPage = graphql(`
+  query PayoutStatusPage($id: ID!, $first: Int) {
+    stripeConnection(id: $id) {
+      status
+      payouts(first: $first) { edges { node { stripeId } } }
+    }
+  }
+`);
+
 /** Long enough that only an invalidation, never the max age, can explain what a test sees. */
 const FOREVER_MS = 10 * 60_000;
 
@@ -131,24 +140,41 @@ describe.each(databaseTargets)("the fixed cost of a request on $name", (target) 
     expect(again).toEqual([]);
   });
 
-  it("answers stripeConnection → payouts(first: 10) with one statement per list level", async () => {
-    await world.gateway.gql(ViewerId, {}, connected.apiKey);
+  it("answers stripeConnection → payouts(first: 10) with one statement: the page's", async () => {
+    const variables = { id: connected.connection.id, first: 10 };
+    await world.gateway.gql(PayoutPage, variables, connected.apiKey);
     let page: {
       errors?: unknown;
-      data?: { stripeConnection: { payouts: { edges: unknown[] } } | null } | null;
+      data?: { stripeConnection: { id: string; payouts: { edges: unknown[] } } | null } | null;
     };
     const statements = await statementsOf(deps(), async () => {
-      page = await world.gateway.gql(
-        PayoutPage,
-        { id: connected.connection.id, first: 10 },
-        connected.apiKey,
-      );
+      page = await world.gateway.gql(PayoutPage, variables, connected.apiKey);
     });
     expect(page!.errors).toBeUndefined();
-    expect(page!.data?.stripeConnection?.payouts.edges.length).toBeGreaterThan(0);
-    expect(statements).toHaveLength(2);
-    expect(statements[0]).toContain('FROM "public"."StripeConnection"');
-    expect(statements[1]).toContain('"StripePayout"');
+    expect(page!.data?.stripeConnection?.id).toBe(connected.connection.id);
+    expect(page!.data?.stripeConnection?.payouts.edges.length).toBe(10);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toContain('"StripePayout"');
+
+    // Asking for a column of the connection reads its row, as before.
+    const withStatus = await statementsOf(deps(), async () => {
+      const { data } = await world.gateway.gql(PayoutStatusPage, variables, connected.apiKey);
+      expect(data?.stripeConnection?.status).toBe("READY");
+    });
+    expect(withStatus[0]).toContain('FROM "public"."StripeConnection"');
+    expect(withStatus).toHaveLength(2);
+  });
+
+  it("answers null for another org's connection, from memory as from the database", async () => {
+    const other = await connectedOrg(world, { name: "Request cost, other org" });
+    const variables = { id: other.connection.id, first: 10 };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { data, errors } = await world.gateway.gql(PayoutPage, variables, connected.apiKey);
+      expect(errors).toBeUndefined();
+      expect(data).toEqual({ stripeConnection: null });
+    }
+    const own = await world.gateway.gql(PayoutPage, variables, other.apiKey);
+    expect(own.data?.stripeConnection?.payouts.edges.length).toBe(10);
   });
 
   it("receives a webhook of a known org and account with the statements of its transaction only", async () => {

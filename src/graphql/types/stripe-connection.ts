@@ -7,6 +7,7 @@ import {
   startConnection,
 } from "../../connections/lifecycle.ts";
 import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../../errors.ts";
+import type { StripeConnection } from "../../generated/prisma/client.ts";
 import { StripeConnectionStatus } from "../../generated/prisma/enums.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -23,6 +24,9 @@ builder.prismaNode("StripeConnection", {
   nullable: true,
   // node(id) and every lookup only ever find the caller's own connections
   findUnique: (id, ctx) => ({ id, orgId: ctx.org?.id ?? "" }),
+  // Select mode: a lookup reads the columns its selection needs, so one that only lists the connection's
+  // objects needs no row at all (see stripeConnection below).
+  select: { id: true },
   fields: (t) => ({
     status: t.expose("status", { type: StripeConnectionStatusEnum }),
     method: t.expose("method", { type: StripeConnectMethodEnum }),
@@ -58,13 +62,20 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { org: true },
     args: { id: t.arg.globalID({ required: true }) },
-    resolve: (query, _root, { id }, ctx) =>
-      id.typename === "StripeConnection"
-        ? ctx.deps.db.prisma.stripeConnection.findFirst({
-            ...query,
-            where: { id: id.id, orgId: ctx.org!.id },
-          })
-        : null,
+    resolve: async (query, _root, { id }, ctx) => {
+      if (id.typename !== "StripeConnection") return null;
+      if (needsOnlyId(query)) {
+        // `stripeConnection(id) { payouts … }`: its lists need its id and that it is the caller's, which
+        // the cache knows without a statement (a connection's org never changes). Pothos reads no other
+        // column of it: the row it selected is this one.
+        const owned = (await ctx.deps.cache.orgOfConnection(id.id)) === ctx.org!.id;
+        return owned ? ({ id: id.id } as StripeConnection) : null;
+      }
+      return ctx.deps.db.prisma.stripeConnection.findFirst({
+        ...query,
+        where: { id: id.id, orgId: ctx.org!.id },
+      });
+    },
   }),
   stripeConnections: t.prismaConnection(
     {
@@ -105,6 +116,11 @@ const StartStripeConnectionInput = builder.inputType("StartStripeConnectionInput
     }),
   }),
 });
+
+/** The query Pothos built reads nothing of the row but its id. */
+function needsOnlyId(query: { select?: Record<string, unknown> }): boolean {
+  return query.select !== undefined && Object.keys(query.select).every((column) => column === "id");
+}
 
 /** A mutation payload's `connection`: the row as it is now. */
 function connectionOfPayload(query: object, payload: { connectionId: string }, _args: object, ctx: Context) {
