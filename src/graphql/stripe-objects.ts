@@ -19,7 +19,6 @@ export type SyncedModel = Capitalize<Resource["model"]> | "StripeEvent";
 
 export const typeNameOf = (resource: { model: string }) => modelNameOf(resource.model as Resource["model"]);
 
-
 export type SchemaTypesOf = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type Range = { gte?: Date | null; lte?: Date | null };
 type FindMany = (args: object) => Promise<unknown[]>;
