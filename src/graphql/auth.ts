@@ -1,9 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import type { Org } from "../generated/prisma/client.ts";
+import { parseApiKey } from "../orgs/api-keys.ts";
 import { unauthenticated } from "./errors.ts";
 
-export type Viewer = { org: Org | null; isAdmin: boolean };
+/** Who sent a request: its rate-limit bucket and its audit trail go by this (never the secret). */
+export type Credential = { kind: "admin" | "apiKey"; id: string };
+
+export type Viewer = { org: Org | null; isAdmin: boolean; credential: Credential | null };
 
 /** Reads "Bearer <key>"; null when no credentials were sent. */
 export function bearerToken(header: string | null | undefined): string | null {
@@ -35,10 +39,12 @@ export async function authenticate(
   deps: Pick<Deps, "config" | "cache">,
   key: string | null,
 ): Promise<Viewer> {
-  if (key === null) return { org: null, isAdmin: false };
+  if (key === null) return { org: null, isAdmin: false, credential: null };
   const admin = deps.config.adminApiKey;
-  if (admin !== null && isAdminKey(key, admin)) return { org: null, isAdmin: true };
+  if (admin !== null && isAdminKey(key, admin)) {
+    return { org: null, isAdmin: true, credential: { kind: "admin", id: "admin" } };
+  }
   const org = await deps.cache.orgOfApiKey(key);
   if (!org) throw unauthenticated("Unknown or revoked API key.");
-  return { org, isAdmin: false };
+  return { org, isAdmin: false, credential: { kind: "apiKey", id: parseApiKey(key)!.id } };
 }

@@ -1,6 +1,7 @@
 import type { Deps } from "../deps.ts";
 import type { Org } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
+import type { Credential } from "./auth.ts";
 
 /** Per-request state: a fresh object for every operation. */
 export type Context = {
@@ -10,6 +11,8 @@ export type Context = {
   /** The org of the API key, or null for an anonymous or admin caller. */
   org: Org | null;
   isAdmin: boolean;
+  /** The key or token of the request; null for an anonymous one */
+  credential: Credential | null;
   /** DataLoaders of this request, by name */
   loaders: Map<string, unknown>;
 };
