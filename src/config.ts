@@ -10,6 +10,23 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
   .transform((url) => url.replace(/\/+$/, ""));
 
+/** Comma-separated origins as browsers send them in `Origin` (scheme://host[:port]); "*" is not one. */
+const originList = z.string().transform((value, ctx) => {
+  const origins: string[] = [];
+  for (const item of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+    const url = URL.canParse(item) ? new URL(item) : null;
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== "/" || url.search || url.hash || url.username) {
+      ctx.addIssue({ code: "custom", message: `"${item}" is not an origin: scheme://host[:port], no path` });
+    } else {
+      origins.push(url.origin);
+    }
+  }
+  return origins;
+});
+
+const burst = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const perSecond = (fallback: number) => z.coerce.number().positive().default(fallback);
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -34,7 +51,28 @@ const envSchema = z.object({
   STRIPE_MARKETPLACE_URL: httpUrl.default("https://marketplace.stripe.com"),
   SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  // Query limits (README, "Limits and browser safety"), checked before anything runs.
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(20),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(1000),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(25_000),
+  GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1).default(100_000),
+  GRAPHQL_INTROSPECTION: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
+  CORS_ORIGINS: originList.optional(),
+  // Token buckets (README, "Rate limits"): BURST requests at once, refilled at PER_SECOND.
+  RATE_LIMIT_API_KEY_BURST: burst(1000),
+  RATE_LIMIT_API_KEY_PER_SECOND: perSecond(100),
+  RATE_LIMIT_ACCESS_TOKEN_BURST: burst(100),
+  RATE_LIMIT_ACCESS_TOKEN_PER_SECOND: perSecond(5),
+  RATE_LIMIT_WEBHOOK_BURST: burst(5000),
+  RATE_LIMIT_WEBHOOK_PER_SECOND: perSecond(500),
+  RATE_LIMIT_OAUTH_BURST: burst(100),
+  RATE_LIMIT_OAUTH_PER_SECOND: perSecond(10),
 });
+
+/** A token bucket: `burst` requests at once, refilled at `perSecond` (src/orgs/rate-limits.ts). */
+export type RateLimit = Readonly<{ burst: number; perSecond: number }>;
 
 export type Config = Readonly<{
   env: "development" | "production" | "test";
@@ -53,6 +91,25 @@ export type Config = Readonly<{
   stripe: Readonly<{ apiUrl: string; connectUrl: string; marketplaceUrl: string }>;
   syncIntervalSeconds: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Limits checked before a GraphQL operation runs; introspection: false hides the schema */
+  graphql: Readonly<{
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCost: number;
+    maxBodyBytes: number;
+    introspection: boolean;
+  }>;
+  /** Origins whose pages may call /graphql (CORS); empty: none but the gateway's own */
+  corsOrigins: readonly string[];
+  /** Per API key (the admin key too), per browser access token, per org on the webhook and OAuth routes */
+  rateLimits: Readonly<{
+    apiKey: RateLimit;
+    accessToken: RateLimit;
+    webhook: RateLimit;
+    oauthRedirect: RateLimit;
+  }>;
 }>;
 
 export class ConfigError extends Error {
@@ -97,5 +154,24 @@ export function loadConfig(env: Env): Config {
     }),
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    graphql: Object.freeze({
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
+      introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === "true" : e.NODE_ENV !== "production",
+    }),
+    corsOrigins: Object.freeze(e.CORS_ORIGINS ?? []),
+    rateLimits: Object.freeze({
+      apiKey: { burst: e.RATE_LIMIT_API_KEY_BURST, perSecond: e.RATE_LIMIT_API_KEY_PER_SECOND },
+      accessToken: {
+        burst: e.RATE_LIMIT_ACCESS_TOKEN_BURST,
+        perSecond: e.RATE_LIMIT_ACCESS_TOKEN_PER_SECOND,
+      },
+      webhook: { burst: e.RATE_LIMIT_WEBHOOK_BURST, perSecond: e.RATE_LIMIT_WEBHOOK_PER_SECOND },
+      oauthRedirect: { burst: e.RATE_LIMIT_OAUTH_BURST, perSecond: e.RATE_LIMIT_OAUTH_PER_SECOND },
+    }),
   });
 }

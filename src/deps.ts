@@ -7,9 +7,11 @@ import { markCredentialsRejected } from "./connections/status.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { BeforeStatement } from "./db/statement-hook.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createKeyUsage, type KeyUsage } from "./orgs/api-keys.ts";
 import { createGatewayCache, type GatewayCache } from "./orgs/cache.ts";
 import { resolveEncryptionKey } from "./orgs/encryption-key.ts";
 import { checkEncryptionKey } from "./orgs/encryption-key-check.ts";
+import { createRateLimiter, type RateLimiter } from "./orgs/rate-limits.ts";
 import { createSecretBox, type SecretBox } from "./orgs/secrets.ts";
 import { createPubSub, type GatewayPubSub } from "./pubsub.ts";
 import { createStripeApi, type StripeApi } from "./stripe/api.ts";
@@ -28,6 +30,10 @@ export type Deps = {
   pubsub: GatewayPubSub;
   /** API keys, webhook signing secrets and connection routing, served from memory */
   cache: GatewayCache;
+  /** Token buckets per credential and per org (in Redis when REDIS_URL is set) */
+  rateLimits: RateLimiter;
+  /** Records an API key's use in its lastUsedAt (at most once a minute per key) */
+  keyUsed: KeyUsage;
   /** Work started after a response (webhook follow-ups); awaited at shutdown */
   background: BackgroundTasks;
   /** HTTP client for Stripe's OAuth endpoints */
@@ -88,6 +94,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     { prisma: db.prisma, secrets, pubsub },
     { maxAgeMs: overrides.cacheMaxAgeMs },
   );
+  const keyUsed = createKeyUsage({ prisma: db.prisma });
+  const rateLimits = createRateLimiter({ config, clock, logger });
   const background = createBackgroundTasks(logger);
   const http: HttpFetch = overrides.fetch ?? ((input, init) => fetch(input, init));
   const credentials = createCredentialsProvider({ config, logger, db, secrets, clock, pubsub, fetch: http });
@@ -107,6 +115,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     clock,
     pubsub,
     cache,
+    rateLimits,
+    keyUsed,
     background,
     fetch: http,
     credentials,
@@ -121,6 +131,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       await background.idle();
       cache.close();
       await pubsub.close();
+      await rateLimits.close();
       if (!overrides.database) await db.close();
     },
   };

@@ -21,10 +21,10 @@ export function objectTopic(stripeObject: string): ObjectTopic {
 
 /**
  * A cached lookup that a write changed (src/orgs/cache.ts): every instance drops it. `key` is an ApiKey id
- * (`apiKey`), or an org id (`org`: its Stripe config and webhook secret; `connections`: the routing of
- * its connections).
+ * (`apiKey`), an AccessToken id (`accessToken`), or an org id (`org`: its Stripe config and webhook
+ * secret; `connections`: the routing of its connections).
  */
-export type CacheInvalidation = { kind: "apiKey" | "org" | "connections"; key: string };
+export type CacheInvalidation = { kind: "apiKey" | "accessToken" | "org" | "connections"; key: string };
 
 export type Topics = {
   "connection:changed": [ConnectionUpdated];

@@ -53,6 +53,8 @@ const emulator = createEmulator({
 });
 const stripe = await emulator.listen(0, "127.0.0.1");
 const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+/** A rate limit no bench reaches. */
+const UNLIMITED = "1000000000";
 const config = loadConfig({
   NODE_ENV: "production",
   PUBLIC_URL: "http://127.0.0.1",
@@ -63,6 +65,14 @@ const config = loadConfig({
   STRIPE_MARKETPLACE_URL: stripe.url,
   ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
   LOG_LEVEL: "silent",
+  // One API key and one org carry the whole load: the bench measures the gateway, not its limiter (whose
+  // per-request cost it still includes).
+  RATE_LIMIT_API_KEY_BURST: UNLIMITED,
+  RATE_LIMIT_API_KEY_PER_SECOND: UNLIMITED,
+  RATE_LIMIT_WEBHOOK_BURST: UNLIMITED,
+  RATE_LIMIT_WEBHOOK_PER_SECOND: UNLIMITED,
+  RATE_LIMIT_OAUTH_BURST: UNLIMITED,
+  RATE_LIMIT_OAUTH_PER_SECOND: UNLIMITED,
 });
 const deps = await createDeps(config, { pgliteDir: "memory://", logger: createLogger({ level: "silent" }) });
 const app = createApp(deps);

@@ -20,6 +20,7 @@ import {
 } from "../stripe/oauth.ts";
 import { type StatusDeps, updateConnection } from "./status.ts";
 import { NO_TOKENS } from "./tokens.ts";
+import { connectionMetadata } from "../orgs/access-tokens.ts";
 
 const STATE_LIFETIME_MS = 10 * 60 * 1000;
 
@@ -57,10 +58,7 @@ const startInput = z.object({
     .trim()
     .refine((value) => /^https?:$/.test(URL.parse(value)?.protocol ?? ""), "must be an absolute http(s) URL")
     .nullish(),
-  metadata: z
-    .record(z.string(), z.unknown(), { error: "must be a JSON object" })
-    .refine((value) => JSON.stringify(value).length <= 8192, "must be at most 8 KB of JSON")
-    .nullish(),
+  metadata: connectionMetadata.nullish(),
 });
 
 export function newConnectionId(): string {

@@ -13,7 +13,8 @@ import { badInput, forbidden, unauthenticated } from "./errors.ts";
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { org: boolean; admin: boolean };
+  /** org: an API key or access token of an org; apiKey: the org's API key only; admin: ADMIN_API_KEY */
+  AuthScopes: { org: boolean; apiKey: boolean; admin: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -27,11 +28,17 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => ({ org: ctx.org !== null, admin: ctx.isAdmin }),
+    authScopes: (ctx) => ({
+      org: ctx.org !== null,
+      apiKey: ctx.credential?.kind === "apiKey",
+      admin: ctx.isAdmin,
+    }),
     unauthorizedError: (_parent, ctx) =>
-      ctx.org || ctx.isAdmin
-        ? forbidden("This API key is not allowed to do that.")
-        : unauthenticated("Send an API key: Authorization: Bearer <key>."),
+      ctx.credential?.kind === "accessToken"
+        ? forbidden("An access token reads its own connections only: this needs the org's API key.")
+        : ctx.org || ctx.isAdmin
+          ? forbidden("This API key is not allowed to do that.")
+          : unauthenticated("Send an API key: Authorization: Bearer <key>."),
   },
   errors: { defaultTypes: [], directResult: true },
   validation: {

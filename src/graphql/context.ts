@@ -13,6 +13,8 @@ export type Context = {
   isAdmin: boolean;
   /** The key or token of the request; null for an anonymous one */
   credential: Credential | null;
+  /** The connections (row ids) a browser access token may read; null: every connection of the org */
+  connectionScope: ReadonlySet<string> | null;
   /** DataLoaders of this request, by name */
   loaders: Map<string, unknown>;
 };

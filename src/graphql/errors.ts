@@ -22,6 +22,20 @@ export function notFound(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "NOT_FOUND" } });
 }
 
+/**
+ * A credential past its rate limit: HTTP 429 with `Retry-After` (whole seconds); `retryAfterSeconds` says
+ * the same to WebSocket clients, which see no headers.
+ */
+export function rateLimited(message: string, retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: "RATE_LIMITED",
+      retryAfterSeconds,
+      http: { status: 429, headers: { "retry-after": String(retryAfterSeconds) } },
+    },
+  });
+}
+
 /** A stored amount past what a JSON number holds exactly: the field errors rather than round it. */
 export function amountOutOfRange(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "AMOUNT_OUT_OF_RANGE" } });

@@ -8,6 +8,7 @@ import "./types/synced-objects.ts";
 import "./types/stripe-event.ts";
 import "./types/stripe-account.ts";
 import "./types/manifest.ts";
+import "./types/credentials.ts";
 import "./types/subscriptions.ts";
 
 builder.queryType({});

@@ -5,7 +5,6 @@
 // document, operation, variables and credential. The result is memoised on the event payload itself (a
 // WeakMap entry, so it goes when the payload does: nothing is registered per subscriber, so nothing leaks when
 // one leaves), and its JSON is computed once for all of the SSE responses that write it.
-import { createHash } from "node:crypto";
 import {
   createSourceEventStream,
   type DocumentNode,
@@ -21,8 +20,8 @@ import type { Context } from "./context.ts";
 export const sharedExecutions = { count: 0 };
 
 /**
- * Shares per-event executions between subscribers of one execution key. Subscribers whose credential cannot
- * be told (no Authorization header or connectionParams) take Yoga's ordinary path.
+ * Shares per-event executions between subscribers of one execution key. Subscribers without a credential
+ * take Yoga's ordinary path.
  */
 export function useSharedSubscriptionExecution(): Plugin<Context> {
   return {
@@ -37,14 +36,15 @@ export function useSharedSubscriptionExecution(): Plugin<Context> {
 
 /**
  * What makes two subscribers' results interchangeable: the operation (document text, operation name,
- * variables) and the credential's scope. The scope is the credential itself (its digest), with the org and
- * admin flag it resolved to: results are never shared across orgs, nor across two credentials whatever their
- * scopes (an org's API keys, or issue 13's browser tokens narrowed to some connections).
+ * variables) and the credential's scope. The scope is the credential itself (its kind and id, checked with
+ * its secret when the subscriber authenticated), with the org and admin flag it resolved to: results are
+ * never shared across orgs, nor across two credentials whatever their scopes (an org's API keys, or browser
+ * access tokens narrowed to some connections).
  */
 function executionKey(args: ExecutionArgs & { contextValue: Context }): string | null {
   const ctx = args.contextValue;
   if (!ctx?.org) return null;
-  const credential = credentialOf(ctx as Context & CredentialCarrier);
+  const credential = ctx.credential;
   if (credential === null) return null;
   let variables: string;
   try {
@@ -58,22 +58,8 @@ function executionKey(args: ExecutionArgs & { contextValue: Context }): string |
     variables,
     ctx.org.id,
     ctx.isAdmin ? "admin" : "org",
-    createHash("sha256").update(credential).digest("base64url"),
+    `${credential.kind}:${credential.id}`,
   ].join("\u0000");
-}
-
-type CredentialCarrier = {
-  request?: { headers?: { get(name: string): string | null } };
-  connectionParams?: Readonly<Record<string, unknown>>;
-};
-
-/** The Authorization a subscriber authenticated with: SSE's request header, or graphql-ws connectionParams. */
-function credentialOf(ctx: CredentialCarrier): string | null {
-  if (ctx.connectionParams) {
-    const value = ctx.connectionParams.authorization ?? ctx.connectionParams.Authorization;
-    return typeof value === "string" ? value : null;
-  }
-  return ctx.request?.headers?.get("authorization") ?? null;
 }
 
 /** A parsed document's text, printed once per document object (Yoga caches documents by their text). */

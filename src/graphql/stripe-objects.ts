@@ -10,6 +10,7 @@ import type { Resource } from "../stripe/resources.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
 import { amountOutOfRange, badInput } from "./errors.ts";
+import { readableConnections } from "./scope.ts";
 import { listPage, type NamedListFilter, type PageQuery } from "./list-page.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
 import { DateTimeRange } from "./types/scalars.ts";
@@ -27,7 +28,7 @@ const delegateName = (model: SyncedModel) => `${model[0]!.toLowerCase()}${model.
 
 /** node(id) and every fallback lookup only find rows of the caller's own org. */
 export function orgScopedFindUnique(id: string, ctx: Context) {
-  return { id, connection: { orgId: ctx.org?.id ?? "" } };
+  return { id, connection: readableConnections(ctx) };
 }
 
 /** A connection's public id: the global id of its StripeConnection node (also the OAuth return URL's). */

@@ -9,8 +9,10 @@ import {
 import type { Deps } from "../deps.ts";
 import { authenticate, bearerToken } from "./auth.ts";
 import type { Context, ServerContext } from "./context.ts";
+import { limitCredential } from "./rate-limit.ts";
 import { schema } from "./schema.ts";
 import { useSharedSubscriptionExecution } from "./shared-subscriptions.ts";
+import { useAccessTokenLifetime } from "./token-lifetime.ts";
 
 export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
 
@@ -41,12 +43,14 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
       useUnexpectedErrorLogging(),
       useBadRequestStatus(),
       useSharedSubscriptionExecution(),
+      useAccessTokenLifetime(deps),
     ],
     context: async ({ request, requestId, log, connectionParams }): Promise<Context> => {
       const header = connectionParams
         ? connectionParamsAuthorization(connectionParams)
         : request.headers.get("authorization");
       const viewer = await authenticate(deps, bearerToken(header));
+      await limitCredential(deps, viewer.credential);
       return {
         deps,
         requestId,

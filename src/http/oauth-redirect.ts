@@ -2,6 +2,7 @@ import type { Context as HonoContext } from "hono";
 import { type AuthorizationResult, completeAuthorization } from "../connections/callback.ts";
 import type { Deps } from "../deps.ts";
 import { renderPage } from "./html-page.ts";
+import { limitOrgRoute } from "./rate-limit.ts";
 
 // The URL carries a one-time code: keep it out of caches and out of the next site's Referer.
 const PRIVATE_HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
@@ -14,8 +15,19 @@ export type OAuthRedirectOptions = {
 /** GET /stripe/proxy/:orgId/redirect — where Stripe sends the merchant's browser after OAuth. */
 export function createOAuthRedirectHandler(deps: Deps, options: OAuthRedirectOptions) {
   return async (c: HonoContext) => {
+    const orgId = c.req.param("orgId") ?? "";
+    // Before the org is read or the code redeemed: nothing is used up, so the same URL works once allowed.
+    const retryAfter = await limitOrgRoute(deps, "oauthRedirect", orgId);
+    if (retryAfter !== null) {
+      return page(
+        429,
+        "Too many requests",
+        `Too many Stripe connections are completing right now. Reload this page in ${retryAfter} s.`,
+        { "retry-after": String(retryAfter) },
+      );
+    }
     const query = (name: string) => c.req.query(name) || undefined;
-    const result = await completeAuthorization(deps, c.req.param("orgId") ?? "", {
+    const result = await completeAuthorization(deps, orgId, {
       code: query("code"),
       state: query("state"),
       error: query("error"),
@@ -62,9 +74,14 @@ function redirect(base: string, params: Record<string, string>): Response {
   return new Response(null, { status: 302, headers: { ...PRIVATE_HEADERS, location: url.toString() } });
 }
 
-function page(status: 200 | 400 | 404 | 502, title: string, message: string): Response {
+function page(
+  status: 200 | 400 | 404 | 429 | 502,
+  title: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(renderPage(title, message), {
     status,
-    headers: { ...PRIVATE_HEADERS, "content-type": "text/html; charset=utf-8" },
+    headers: { ...PRIVATE_HEADERS, "content-type": "text/html; charset=utf-8", ...headers },
   });
 }

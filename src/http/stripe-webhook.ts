@@ -5,6 +5,7 @@ import type { Logger } from "../logger.ts";
 import { DEFAULT_TOLERANCE_SECONDS } from "../stripe/webhook-signature.ts";
 import { receiveStripeWebhook, type WebhookRefusal } from "../sync/receive-webhook.ts";
 import { errorBody } from "./error-body.ts";
+import { limitOrgRoute } from "./rate-limit.ts";
 
 /** Stripe's events are a few kilobytes; anything near this is not one. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -47,16 +48,27 @@ export const limitWebhookBody: MiddlewareHandler = bodyLimit({
 
 /**
  * POST /stripe/webhooks/:orgId — Stripe's event deliveries. 2xx once the event is stored (or is one we
- * ignore), 400 for a bad signature or body, 404 for an unknown org, 503 when it could not be stored, so
- * that Stripe retries. The raw bytes are read here and verified before anything parses them.
+ * ignore), 400 for a bad signature or body, 404 for an unknown org, 429 past the org's rate limit, 503 when
+ * it could not be stored, so that Stripe retries. The raw bytes are read here and verified before anything parses them.
  */
 export function createStripeWebhookHandler(deps: Deps) {
   return async (c: HonoContext<Env>) => {
     const log = c.get("log");
+    const orgId = c.req.param("orgId") ?? "";
+    // Refusing loses nothing: Stripe redelivers whatever is not answered 2xx (with backoff, for up to three
+    // days in live mode), and the events poller reconciles the connection from /v1/events meanwhile.
+    const retryAfter = await limitOrgRoute(deps, "webhook", orgId);
+    if (retryAfter !== null) {
+      return c.json(
+        errorBody("RATE_LIMITED", `Too many webhook deliveries for this org: retry in ${retryAfter} s.`),
+        429,
+        { "retry-after": String(retryAfter) },
+      );
+    }
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     try {
       const receipt = await receiveStripeWebhook(deps, log, {
-        orgId: c.req.param("orgId") ?? "",
+        orgId,
         rawBody,
         signature: c.req.header("stripe-signature"),
       });

@@ -22,7 +22,7 @@ type Enveloped = Pick<ReturnType<GraphQLServer["getEnveloped"]>, "execute" | "su
 export function attachWebSocket(
   server: Server,
   yoga: GraphQLServer,
-  deps: Pick<Deps, "config" | "cache" | "logger">,
+  deps: Pick<Deps, "config" | "cache" | "clock" | "keyUsed" | "logger">,
 ): WebSocketEndpoint {
   const wss = new WebSocketServer({ server, path: "/graphql" });
   const log = deps.logger.child({ component: "websocket" });

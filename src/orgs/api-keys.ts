@@ -1,30 +1,47 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
 import type { PrismaClient } from "../db/client.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
+import type { ApiKey } from "../generated/prisma/client.ts";
 import type { GatewayPubSub } from "../pubsub.ts";
+import { issueCredential, parseCredential } from "./secret-format.ts";
 
-const PREFIX = "cgw";
+export { safeEqual, sha256 } from "./secret-format.ts";
 
 export type IssuedApiKey = { id: string; secretHash: string; key: string };
 
-/** A new org API key `cgw_<id>_<secret>`: the id finds the row, only the secret's hash is stored. */
+type ApiKeyDeps = { prisma: PrismaClient; pubsub: Pick<GatewayPubSub, "publish"> };
+
+/** A new org API key `cgw_key_<id>_<secret>`: the id finds the row, only the secret's hash is stored. */
 export function issueApiKey(): IssuedApiKey {
-  const id = `key_${randomBytes(9).toString("base64url")}`;
-  const secret = randomBytes(32).toString("base64url");
-  return { id, secretHash: sha256(secret), key: `${PREFIX}_${id}_${secret}` };
+  const { id, secretHash, credential } = issueCredential("key");
+  return { id, secretHash, key: credential };
 }
 
 export function parseApiKey(key: string): { id: string; secret: string } | null {
-  const match = /^cgw_(key_[A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/.exec(key);
-  return match ? { id: match[1]!, secret: match[2]! } : null;
+  return parseCredential("key", key);
 }
 
-export function sha256(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
-}
+const keyName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 
-/** Constant-time comparison of two strings (via their hashes, so lengths never leak either). */
-export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+/** Another named key of the org; the key itself is returned this once. */
+export async function createApiKey(
+  deps: ApiKeyDeps,
+  orgId: string,
+  input: { name: string },
+): Promise<{ apiKey: string; key: ApiKey }> {
+  const name = keyName.safeParse(input.name);
+  if (!name.success) {
+    throw new ValidationError(
+      name.error.issues.map((issue) => ({ path: ["input", "name"], message: issue.message })),
+    );
+  }
+  const issued = issueApiKey();
+  const key = await deps.prisma.apiKey.create({
+    data: { id: issued.id, orgId, name: name.data, secretHash: issued.secretHash },
+  });
+  // Drops the cache's memory that this id was unknown.
+  deps.pubsub.publish("cache:invalidate", { kind: "apiKey", key: key.id });
+  return { apiKey: issued.key, key };
 }
 
 /**
@@ -32,11 +49,7 @@ export function safeEqual(a: string, b: string): boolean {
  * other as soon as the invalidation reaches it (at most the cache's max age later). False when there is
  * no such key, or it was already revoked.
  */
-export async function revokeApiKey(
-  deps: { prisma: PrismaClient; pubsub: Pick<GatewayPubSub, "publish"> },
-  keyId: string,
-  now: Date,
-): Promise<boolean> {
+export async function revokeApiKey(deps: ApiKeyDeps, keyId: string, now: Date): Promise<boolean> {
   const { count } = await deps.prisma.apiKey.updateMany({
     where: { id: keyId, revokedAt: null },
     data: { revokedAt: now },
@@ -44,4 +57,43 @@ export async function revokeApiKey(
   // Published even when nothing changed here: an instance may still hold what an earlier call changed.
   deps.pubsub.publish("cache:invalidate", { kind: "apiKey", key: keyId });
   return count > 0;
+}
+
+/** revokeApiKey for one of the org's own keys; another org's key is not found, as a missing one. */
+export async function revokeOrgApiKey(
+  deps: ApiKeyDeps,
+  orgId: string,
+  keyId: string,
+  now: Date,
+): Promise<ApiKey> {
+  const key = await deps.prisma.apiKey.findFirst({ where: { id: keyId, orgId } });
+  if (!key) throw new NotFoundError("No such API key in this org.");
+  await revokeApiKey(deps, keyId, now);
+  return deps.prisma.apiKey.findUniqueOrThrow({ where: { id: keyId } });
+}
+
+/** How often lastUsedAt is written at most, per key. */
+export const LAST_USED_EVERY_MS = 60_000;
+
+/**
+ * Records that a key was used: at most once a minute per key on this instance, and in the database only
+ * when the stored lastUsedAt is a minute old (so several instances together write it about as rarely).
+ */
+export type KeyUsage = (keyId: string, now: Date) => Promise<void>;
+
+export function createKeyUsage(deps: { prisma: PrismaClient }): KeyUsage {
+  const written = new Map<string, number>();
+  return async function keyUsed(keyId: string, now: Date): Promise<void> {
+    const last = written.get(keyId);
+    if (last !== undefined && now.getTime() - last < LAST_USED_EVERY_MS) return;
+    if (written.size >= 100_000) written.clear();
+    written.set(keyId, now.getTime());
+    await deps.prisma.apiKey.updateMany({
+      where: {
+        id: keyId,
+        OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_EVERY_MS) } }],
+      },
+      data: { lastUsedAt: now },
+    });
+  };
 }

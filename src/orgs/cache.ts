@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../db/client.ts";
 import type { Org, StripeConnection } from "../generated/prisma/client.ts";
 import type { GatewayPubSub } from "../pubsub.ts";
+import { parseAccessToken } from "./access-tokens.ts";
 import { parseApiKey, safeEqual, sha256 } from "./api-keys.ts";
 import type { SecretBox } from "./secrets.ts";
 import { findWebhookSigningSecret, type WebhookSecretLookup } from "./stripe-config.ts";
@@ -18,17 +19,34 @@ export type ConnectionRoute = Pick<
   "id" | "orgId" | "stripeAccountId" | "livemode" | "status"
 >;
 
+/** What a browser access token may do, as stored (expiry is the caller's to check, against its clock). */
+export type AccessGrant = Readonly<{
+  id: string;
+  org: Org;
+  /** row ids of the connections it may read */
+  connectionIds: readonly string[];
+  allowConnect: boolean;
+  connectUsed: boolean;
+  connectMetadata: unknown;
+  expiresAt: Date;
+}>;
+
 /**
- * The per-request lookups served from memory: an API key's org, an org's webhook signing secret, the
- * connections of an org's Stripe account, a connection's org. Every write that changes one of them publishes a
- * `cache:invalidate` after its commit (setStripeConfig, createOrg, revokeApiKey, every connection change
- * through src/connections/status.ts), which drops it on this instance before publish() returns and on
- * the others as the message arrives (through Redis when it is set up); whatever is missed (a direct database write, a lost Redis message) is read again once
- * its entry is CACHE_MAX_AGE_MS old.
+ * The per-request lookups served from memory: an API key's org, an access token's grant, an org's webhook
+ * signing secret, the connections of an org's Stripe account, a connection's org. Every write that changes
+ * one of them publishes a `cache:invalidate` after its commit (setStripeConfig, createOrg, createApiKey,
+ * revokeApiKey, every write of an access token, every connection change through
+ * src/connections/status.ts), which drops it on this instance before publish() returns and on the others as
+ * the message arrives (through Redis when it is set up); whatever is missed (a direct database write, a lost
+ * Redis message) is read again once its entry is CACHE_MAX_AGE_MS old.
  */
 export type GatewayCache = {
   /** The org of an API key; null for an unknown, malformed or revoked key. */
   orgOfApiKey(apiKey: string): Promise<Org | null>;
+  /** What an access token grants; null for an unknown, malformed or revoked token (expired ones too). */
+  accessGrant(token: string): Promise<AccessGrant | null>;
+  /** accessGrant by the token's id, for whoever already checked its secret (an open subscription). */
+  accessGrantById(tokenId: string): Promise<AccessGrant | null>;
   webhookSigningSecret(orgId: string): Promise<WebhookSecretLookup>;
   /** The org's connections of a Stripe account (one per mode at most). */
   connectionRoutes(orgId: string, stripeAccountId: string): Promise<readonly ConnectionRoute[]>;
@@ -52,6 +70,7 @@ export type CacheOptions = {
 };
 
 type ApiKeyEntry = { secretHash: string; org: Org | null };
+type TokenEntry = { secretHash: string; grant: AccessGrant | null };
 
 export function createGatewayCache(deps: CacheDeps, options: CacheOptions = {}): GatewayCache {
   const maxAgeMs = options.maxAgeMs ?? CACHE_MAX_AGE_MS;
@@ -66,7 +85,9 @@ export function createGatewayCache(deps: CacheDeps, options: CacheOptions = {}):
   // PENDING attempt folded into an existing connection) is published as a change of that org's
   // connections. An unknown id is read each time: it may be created the next moment.
   const owners = new Store<string>(epoch, MAX_ENTRIES);
-  const stores = [apiKeys, unknownApiKeys, secrets, unknownOrgs, routes, owners];
+  const tokens = new Store<TokenEntry>(epoch, MAX_ENTRIES);
+  const unknownTokens = new Store<null>(epoch, MAX_UNKNOWN_ENTRIES);
+  const stores = [apiKeys, unknownApiKeys, secrets, unknownOrgs, routes, owners, tokens, unknownTokens];
 
   const stopListening = deps.pubsub.listen("cache:invalidate", (invalidation) => {
     // Runs inside publish() for this instance's writes: it must never throw, whatever arrives from Redis.
@@ -75,8 +96,12 @@ export function createGatewayCache(deps: CacheDeps, options: CacheOptions = {}):
     if (kind === "apiKey") {
       apiKeys.drop(key);
       unknownApiKeys.drop(key);
+    } else if (kind === "accessToken") {
+      tokens.drop(key);
+      unknownTokens.drop(key);
     } else if (kind === "org") {
       apiKeys.dropTag(key);
+      tokens.dropTag(key);
       secrets.drop(key);
       unknownOrgs.drop(key);
     } else if (kind === "connections") {
@@ -108,7 +133,46 @@ export function createGatewayCache(deps: CacheDeps, options: CacheOptions = {}):
     });
   }
 
+  async function tokenEntry(id: string): Promise<TokenEntry | null> {
+    const known = tokens.fresh(id, now(), maxAgeMs);
+    if (known) return known;
+    if (unknownTokens.fresh(id, now(), maxAgeMs) !== undefined) return null;
+    return tokens.loadOnce(id, async (keep) => {
+      const row = await deps.prisma.accessToken.findUnique({ where: { id }, include: { org: true } });
+      if (!row) {
+        keep(unknownTokens, null, undefined, now());
+        return null;
+      }
+      const grant: AccessGrant | null = row.revokedAt
+        ? null
+        : Object.freeze({
+            id: row.id,
+            org: Object.freeze(row.org),
+            connectionIds: Object.freeze([...row.connectionIds]),
+            allowConnect: row.allowConnect,
+            connectUsed: row.connectUsedAt !== null,
+            connectMetadata: row.connectMetadata,
+            expiresAt: row.expiresAt,
+          });
+      const entry = { secretHash: row.secretHash, grant };
+      keep(tokens, entry, row.orgId, now());
+      return entry;
+    });
+  }
+
   return {
+    async accessGrant(token) {
+      const parsed = parseAccessToken(token);
+      if (!parsed) return null;
+      const entry = await tokenEntry(parsed.id);
+      if (!entry?.grant) return null;
+      return safeEqual(sha256(parsed.secret), entry.secretHash) ? entry.grant : null;
+    },
+
+    async accessGrantById(tokenId) {
+      return (await tokenEntry(tokenId))?.grant ?? null;
+    },
+
     async orgOfApiKey(apiKey) {
       const parsed = parseApiKey(apiKey);
       if (!parsed) return null;

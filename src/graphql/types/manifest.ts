@@ -77,7 +77,7 @@ builder.queryField("stripeAppManifest", (t) =>
   t.field({
     type: StripeAppManifestRef,
     description: "stripe-app.json for the caller's org, per the setup guide, and its grant commands.",
-    authScopes: { org: true },
+    authScopes: { apiKey: true },
     args: {
       appId: t.arg.string({ description: `Globally unique on Stripe; default "${DEFAULT_APP_ID}".` }),
       name: t.arg.string({ description: `The name merchants see; default "${DEFAULT_APP_NAME}".` }),
@@ -98,7 +98,7 @@ builder.queryField("checkStripeAppManifest", (t) =>
     type: CheckRef,
     description:
       "Checks a stripe-app.json (its text) for the caller's org: one problem per mistake, with its fix.",
-    authScopes: { org: true },
+    authScopes: { apiKey: true },
     args: {
       json: t.arg.string({
         required: true,

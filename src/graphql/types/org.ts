@@ -6,8 +6,12 @@ import { builder } from "../builder.ts";
 export const OrgRef = builder.prismaNode("Org", {
   id: { field: "id" },
   nullable: true,
-  // an org key only ever finds its own org (node(id) answers null for any other); the admin key finds any
-  findUnique: (id, ctx) => (ctx.isAdmin ? { id } : { id, AND: [{ id: ctx.org?.id ?? "" }] }),
+  // an org key only ever finds its own org (node(id) answers null for any other); the admin key finds any;
+  // a browser token none
+  findUnique: (id, ctx) =>
+    ctx.isAdmin
+      ? { id }
+      : { id, AND: [{ id: ctx.credential?.kind === "apiKey" ? (ctx.org?.id ?? "") : "" }] },
   fields: (t) => ({
     name: t.exposeString("name"),
     redirectUri: t.string({
@@ -27,7 +31,7 @@ builder.queryField("viewer", (t) =>
   t.prismaField({
     type: "Org",
     description: "The org of the API key.",
-    authScopes: { org: true },
+    authScopes: { apiKey: true },
     // The key's org row is in memory already (src/orgs/cache.ts): read again only for its relations.
     resolve: (query, _root, _args, ctx) =>
       query.include || query.select

@@ -56,7 +56,7 @@ const SetStripeConfigSuccess = builder
 builder.mutationField("setStripeConfig", (t) =>
   t.field({
     type: SetStripeConfigSuccess,
-    authScopes: { org: true },
+    authScopes: { apiKey: true },
     errors: { types: [ValidationError], union: { name: "SetStripeConfigResult" } },
     args: { input: t.arg({ type: SetStripeConfigInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {

@@ -1,5 +1,6 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { filter, pipe } from "graphql-yoga";
+import { startConnectionForToken } from "../../connections/browser-connect.ts";
 import {
   disconnectConnection,
   findConnection,
@@ -9,10 +10,12 @@ import {
 import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../../errors.ts";
 import type { StripeConnection } from "../../generated/prisma/client.ts";
 import { StripeConnectionStatus } from "../../generated/prisma/enums.ts";
+import type { AccessGrant } from "../../orgs/cache.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { notFound } from "../errors.ts";
+import { forbidden } from "../errors.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../pagination.ts";
+import { mayRead, narrowTo, readableConnections, subscribedTo } from "../scope.ts";
 import { StripeConnectMethodEnum } from "./stripe-config.ts";
 
 const StripeConnectionStatusEnum = builder.enumType(StripeConnectionStatus, {
@@ -22,8 +25,8 @@ const StripeConnectionStatusEnum = builder.enumType(StripeConnectionStatus, {
 builder.prismaNode("StripeConnection", {
   id: { field: "id" },
   nullable: true,
-  // node(id) and every lookup only ever find the caller's own connections
-  findUnique: (id, ctx) => ({ id, orgId: ctx.org?.id ?? "" }),
+  // node(id) and every lookup only ever find the caller's own connections (a browser token: its own)
+  findUnique: (id, ctx) => ({ id, ...readableConnections(ctx) }),
   // Select mode: a lookup reads the columns its selection needs, so one that only lists the connection's
   // objects needs no row at all (see stripeConnection below).
   select: { id: true },
@@ -63,8 +66,10 @@ builder.queryFields((t) => ({
     authScopes: { org: true },
     args: { id: t.arg.globalID({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      if (id.typename !== "StripeConnection") return null;
-      if (needsOnlyId(query)) {
+      // Read first: Pothos reports a query that a resolver never looked at (onUnusedQuery).
+      const onlyId = needsOnlyId(query);
+      if (id.typename !== "StripeConnection" || !mayRead(ctx, id.id)) return null;
+      if (onlyId) {
         // `stripeConnection(id) { payouts … }`: its lists need its id and that it is the caller's, which
         // the cache knows without a statement (a connection's org never changes). Pothos reads no other
         // column of it: the row it selected is this one.
@@ -89,7 +94,7 @@ builder.queryFields((t) => ({
         assertPageArgs(args);
         return ctx.deps.db.prisma.stripeConnection.findMany({
           ...query,
-          where: { orgId: ctx.org!.id, ...(args.status ? { status: { in: args.status } } : {}) },
+          where: { ...readableConnections(ctx), ...(args.status ? { status: { in: args.status } } : {}) },
           orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         });
       },
@@ -116,6 +121,27 @@ const StartStripeConnectionInput = builder.inputType("StartStripeConnectionInput
     }),
   }),
 });
+
+/** A browser token's one start, with the metadata its backend fixed (the browser cannot send its own). */
+async function startForToken(
+  ctx: Context,
+  grant: AccessGrant,
+  input: { returnUrl?: string | null; metadata?: unknown; reconnectConnectionId: string | null },
+) {
+  if (input.metadata != null) {
+    throw new ValidationError([
+      { path: ["input", "metadata"], message: "is fixed by the access token: send none" },
+    ]);
+  }
+  const refused = () => forbidden("This access token may not start a connection (or has started its one).");
+  if (!grant.allowConnect || grant.connectUsed) throw refused();
+  const started = await startConnectionForToken(ctx.deps, ctx.org!, grant, {
+    returnUrl: input.returnUrl,
+    reconnectConnectionId: input.reconnectConnectionId,
+  });
+  if (!started) throw refused();
+  return started;
+}
 
 /** The query Pothos built reads nothing of the row but its id. */
 function needsOnlyId(query: { select?: Record<string, unknown> }): boolean {
@@ -181,11 +207,18 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: StartStripeConnectionInput, required: false }) },
     resolve: async (_root, { input }, ctx) => {
       const reconnect = input?.reconnectConnectionId;
-      const started = await startConnection(ctx.deps, ctx.org!, {
-        returnUrl: input?.returnUrl,
-        metadata: input?.metadata,
-        reconnectConnectionId: reconnect ? connectionIdOf(decodeConnectionId(String(reconnect))) : null,
-      });
+      const reconnectConnectionId = reconnect ? connectionIdOf(decodeConnectionId(String(reconnect))) : null;
+      if (reconnectConnectionId !== null && !mayRead(ctx, reconnectConnectionId)) {
+        throw new NotFoundError("No such connection in this org.");
+      }
+      const started =
+        ctx.credential?.kind === "accessToken"
+          ? await startForToken(ctx, ctx.credential.grant, { ...input, reconnectConnectionId })
+          : await startConnection(ctx.deps, ctx.org!, {
+              returnUrl: input?.returnUrl,
+              metadata: input?.metadata,
+              reconnectConnectionId,
+            });
       return {
         connectionId: started.connection.id,
         authorizationUrl: started.authorizationUrl,
@@ -195,7 +228,7 @@ builder.mutationFields((t) => ({
   }),
   resyncStripeConnection: t.field({
     type: ResyncSuccess,
-    authScopes: { org: true },
+    authScopes: { apiKey: true },
     errors: { types: [NotFoundError], union: { name: "ResyncStripeConnectionResult" } },
     args: { id: t.arg.globalID({ required: true }) },
     resolve: async (_root, { id }, ctx) => ({
@@ -204,7 +237,7 @@ builder.mutationFields((t) => ({
   }),
   disconnectStripeConnection: t.field({
     type: DisconnectSuccess,
-    authScopes: { org: true },
+    authScopes: { apiKey: true },
     errors: { types: [NotFoundError], union: { name: "DisconnectStripeConnectionResult" } },
     args: { id: t.arg.globalID({ required: true }) },
     resolve: async (_root, { id }, ctx) => ({
@@ -220,20 +253,8 @@ builder.subscriptionField("connectionUpdated", (t) =>
     authScopes: { org: true },
     args: { connectionId: t.arg.globalID({ required: false }) },
     subscribe: async (_root, { connectionId }, ctx) => {
-      const orgId = ctx.org!.id;
-      // Refused at subscribe time: another org's connection looks exactly like a missing one.
-      const only = connectionId
-        ? await findConnection(ctx.deps, orgId, connectionIdOf(connectionId)).then(
-            (connection) => connection.id,
-            () => {
-              throw notFound("No such connection in this org.");
-            },
-          )
-        : null;
-      return pipe(
-        ctx.deps.pubsub.subscribe("connection:changed"),
-        filter((event) => event.orgId === orgId && (only === null || event.connectionId === only)),
-      );
+      const only = await narrowTo(ctx, connectionId);
+      return pipe(ctx.deps.pubsub.subscribe("connection:changed"), filter(subscribedTo(ctx, only)));
     },
     resolve: (query, event, _args, ctx) =>
       ctx.deps.db.prisma.stripeConnection.findUniqueOrThrow({ ...query, where: { id: event.connectionId } }),

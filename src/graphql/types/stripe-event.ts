@@ -1,11 +1,12 @@
 import { builder } from "../builder.ts";
+import { readableByConnection } from "../scope.ts";
 import { addConnectionList, connectionGlobalId, connectionTypeOf } from "../stripe-objects.ts";
 
 const StripeEventRef = builder.prismaNode("StripeEvent", {
   id: { field: "id" },
   nullable: true,
-  // events are the org's, whether or not they matched a connection
-  findUnique: (id, ctx) => ({ id, orgId: ctx.org?.id ?? "" }),
+  // events are the org's, whether or not they matched a connection (a browser token: its connections')
+  findUnique: (id, ctx) => ({ id, orgId: ctx.org?.id ?? "", ...readableByConnection(ctx) }),
   // Select mode: only the columns the selection needs (`raw` only when asked).
   select: { id: true },
   fields: (t) => ({

@@ -1,35 +1,12 @@
 // Live updates of synced objects and received events. Payloads carry row ids only (see pubsub.ts); each
 // resolver reads the row as it is now, so a subscriber never sees data older than the database.
-import { findConnection } from "../../connections/lifecycle.ts";
 import { delegateOf } from "../../db/delegate.ts";
 import { type ObjectTopic, type ObjectUpdated, objectTopic } from "../../pubsub.ts";
 import { RESOURCES, type ResourceSpec } from "../../stripe/resources.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { notFound } from "../errors.ts";
+import { narrowTo, subscribedTo } from "../scope.ts";
 import { typeNameOf } from "../stripe-objects.ts";
-
-type GlobalId = { typename: string; id: string };
-
-/**
- * The connection a subscription narrows to, checked at subscribe time: another org's connection looks
- * exactly like a missing one, and either refuses the subscription before any event flows.
- */
-async function narrowTo(ctx: Context, connectionId: GlobalId | null | undefined): Promise<string | null> {
-  if (!connectionId) return null;
-  const missing = () => notFound("No such connection in this org.");
-  if (connectionId.typename !== "StripeConnection") throw missing();
-  return findConnection(ctx.deps, ctx.org!.id, connectionId.id).then(
-    (connection) => connection.id,
-    () => {
-      throw missing();
-    },
-  );
-}
-
-function inScope(orgId: string, only: string | null) {
-  return (event: ObjectUpdated) => event.orgId === orgId && (only === null || event.connectionId === only);
-}
 
 /**
  * One database read per event and selection, shared by every subscriber of this instance: the pubsub hands
@@ -53,9 +30,13 @@ function readOnce<T>(event: object, query: object, read: () => Promise<T>): Prom
 
 /** The subscribe half shared by the object subscriptions: one topic, narrowed to the org (and connection). */
 function subscribeToObjects(topic: ObjectTopic) {
-  return async (_root: unknown, args: { connectionId?: GlobalId | null }, ctx: Context) => {
+  return async (
+    _root: unknown,
+    args: { connectionId?: { typename: string; id: string } | null },
+    ctx: Context,
+  ) => {
     const only = await narrowTo(ctx, args.connectionId);
-    return ctx.deps.pubsub.subscribeWhere(topic, inScope(ctx.org!.id, only));
+    return ctx.deps.pubsub.subscribeWhere(topic, subscribedTo(ctx, only));
   };
 }
 
@@ -111,7 +92,7 @@ builder.subscriptionField("stripeEventReceived", (t) =>
     subscribe: async (_root, { connectionId, types }, ctx) => {
       const only = await narrowTo(ctx, connectionId);
       const wanted = typeMatcher(types);
-      const scoped = inScope(ctx.org!.id, only);
+      const scoped = subscribedTo(ctx, only);
       return ctx.deps.pubsub.subscribeWhere(
         "stripe-event:received",
         (event) => scoped(event) && wanted(event.type),
