@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import type { Deps } from "./deps.ts";
+import { GRAPHIQL_CONTENT_SECURITY_POLICY } from "./graphql/graphiql.ts";
 import { connectionGlobalId } from "./graphql/stripe-objects.ts";
 import { createGraphQLServer, type GraphQLServer } from "./graphql/yoga.ts";
+import { graphqlCors } from "./http/cors.ts";
 import { errorBody } from "./http/error-body.ts";
 import { createReadyzHandler, handleHealthz } from "./http/health.ts";
 import { createOAuthRedirectHandler } from "./http/oauth-redirect.ts";
+import { securityHeaders } from "./http/security-headers.ts";
 import { createStripeWebhookHandler, limitWebhookBody } from "./http/stripe-webhook.ts";
 import type { Logger } from "./logger.ts";
 
@@ -48,6 +51,9 @@ export function createApp(deps: Deps): App {
       "request",
     );
   });
+
+  app.use(securityHeaders({ "/graphql": GRAPHIQL_CONTENT_SECURITY_POLICY }));
+  app.use("/graphql", graphqlCors(deps.config.corsOrigins));
 
   app.get("/healthz", handleHealthz);
   app.get("/readyz", createReadyzHandler(deps));

@@ -9,6 +9,7 @@ const SECRET_FIELDS = [
   "secretKey",
   "webhookSigningSecret",
   "accessToken",
+  "token",
   "refreshToken",
   "access_token",
   "refresh_token",

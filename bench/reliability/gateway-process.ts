@@ -65,7 +65,9 @@ export async function startGateway(
     else if (exit !== null || performance.now() > deadline) {
       await kill("SIGKILL");
       const tail = text.split("\n").slice(-15).join("\n");
-      throw new Error(`gateway ${name} ${exit === null ? "did not listen within 120 s" : `exited (${exit})`}:\n${tail}`);
+      throw new Error(
+        `gateway ${name} ${exit === null ? "did not listen within 120 s" : `exited (${exit})`}:\n${tail}`,
+      );
     } else await sleep(100);
   }
   return {

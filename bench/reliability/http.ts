@@ -5,7 +5,14 @@ import { Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } fr
 
 export type Transcript = {
   /** Appends one answer; returns its number (a secret shown on purpose is allowed in that one only). */
-  record(entry: { source: string; method: string; path: string; status: number; headers: unknown; body: string }): number;
+  record(entry: {
+    source: string;
+    method: string;
+    path: string;
+    status: number;
+    headers: unknown;
+    body: string;
+  }): number;
   readonly file: string;
   readonly count: number;
   close(): Promise<void>;
@@ -93,7 +100,8 @@ export function createHttp(transcript: Transcript, maxSockets = 64): Http {
       };
       const headers: OutgoingHttpHeaders = { ...options.headers };
       const hasLength = Object.keys(headers).some((name) => name.toLowerCase() === "content-length");
-      if (body !== undefined && !options.chunked && !hasLength) headers["content-length"] = Buffer.byteLength(body);
+      if (body !== undefined && !options.chunked && !hasLength)
+        headers["content-length"] = Buffer.byteLength(body);
       let req: ReturnType<typeof request>;
       try {
         req = request(target, { method, headers, agent });
@@ -188,6 +196,10 @@ export function recordingFetch(transcript: Transcript, source: string): typeof f
       headers: Object.fromEntries(response.headers),
       body: "",
     });
-    return new Response(theirs, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(theirs, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
 }

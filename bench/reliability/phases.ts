@@ -27,6 +27,9 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
+/** Thrown by an `until` check to stop waiting at once. */
+export class GiveUp extends Error {}
+
 /** Waits until `check` returns a value other than undefined, polling every `everyMs`; throws at `timeoutMs`. */
 export async function until<T>(
   what: string,
@@ -36,9 +39,13 @@ export async function until<T>(
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const value = await check().catch(() => undefined);
+    const value = await check().catch((error: unknown) => {
+      if (error instanceof GiveUp) throw error;
+      return undefined;
+    });
     if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s`);
+    if (performance.now() > deadline)
+      throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s`);
     await sleep(everyMs);
   }
 }

@@ -39,7 +39,16 @@ export async function startPrivatePostgres(firstPort: number): Promise<PrivatePo
     const { stdout: gid } = await run("id", ["-g", "postgres"]);
     await chown(dir, Number(stdout.trim()), Number(gid.trim()));
   }
-  await asPostgres(`${bin}/initdb`, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+  await asPostgres(`${bin}/initdb`, [
+    "-D",
+    data,
+    "-U",
+    "postgres",
+    "--auth=trust",
+    "-E",
+    "UTF8",
+    "--no-sync",
+  ]);
   const pgCtl = (...args: string[]) => asPostgres(`${bin}/pg_ctl`, ["-D", data, ...args]);
   let running = false;
   const start = async () => {
@@ -65,7 +74,11 @@ export async function startPrivatePostgres(firstPort: number): Promise<PrivatePo
   });
   await start();
   const url = (database: string) => `postgresql://postgres@127.0.0.1:${port}/${database}`;
-  const query = async <Row extends pg.QueryResultRow>(database: string, sql: string, params: unknown[] = []) => {
+  const query = async <Row extends pg.QueryResultRow>(
+    database: string,
+    sql: string,
+    params: unknown[] = [],
+  ) => {
     const client = new pg.Client({ connectionString: url(database) });
     await client.connect();
     try {

@@ -26,7 +26,14 @@ export function rawExchange(
       const head = split >= 0 ? textual.slice(0, split) : textual;
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
       const body = split >= 0 ? received.subarray(split + 4).toString("utf8") : "";
-      const record = options.transcript.record({ source: "gateway", method: "RAW", path: options.path, status, headers: head, body });
+      const record = options.transcript.record({
+        source: "gateway",
+        method: "RAW",
+        path: options.path,
+        status,
+        headers: head,
+        body,
+      });
       resolve({ status, head, body, ms: performance.now() - began, record });
     };
     const timer = setTimeout(settle, options.waitMs);

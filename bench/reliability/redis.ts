@@ -2,8 +2,8 @@
 // started again on the same port: the machine's shared Redis (6379) is never touched.
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect } from "node:net";
-import { freePort, onCleanup } from "./processes.ts";
 import { until } from "./phases.ts";
+import { freePort, onCleanup } from "./processes.ts";
 
 export type PrivateRedis = {
   port: number;
@@ -39,7 +39,12 @@ export async function startPrivateRedis(firstPort: number): Promise<PrivateRedis
       { stdio: "ignore" },
     );
     child = server;
-    await until("redis-server answers PING", async () => ((await answersPing(port)) ? true : undefined), 10_000, 50);
+    await until(
+      "redis-server answers PING",
+      async () => ((await answersPing(port)) ? true : undefined),
+      10_000,
+      50,
+    );
   };
   const kill = async () => {
     const server = child;

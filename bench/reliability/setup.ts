@@ -83,7 +83,8 @@ export async function setUpOrg(
   const atStripe = await fetch(authorizationUrl, { redirect: "manual" });
   const callback = new URL(atStripe.headers.get("location") ?? "");
   const landed = await http.request(`${gateway}${callback.pathname}${callback.search}`);
-  if (landed.status >= 400) throw new Error(`OAuth callback answered ${landed.status}: ${landed.body.slice(0, 200)}`);
+  if (landed.status >= 400)
+    throw new Error(`OAuth callback answered ${landed.status}: ${landed.body.slice(0, 200)}`);
   const world: OrgWorld = {
     name: options.name,
     orgId: callbackOrgId(created.createOrg.org.webhookUrl),
@@ -111,7 +112,13 @@ export async function connectionStatus(http: Http, gateway: string, world: OrgWo
   return data.stripeConnection?.status ?? "missing";
 }
 
-export function waitForStatus(http: Http, gateway: string, world: OrgWorld, status: string, timeoutMs: number) {
+export function waitForStatus(
+  http: Http,
+  gateway: string,
+  world: OrgWorld,
+  status: string,
+  timeoutMs: number,
+) {
   return until(
     `connection of ${world.name} ${status}`,
     async () => ((await connectionStatus(http, gateway, world)) === status ? true : undefined),

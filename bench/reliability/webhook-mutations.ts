@@ -8,7 +8,7 @@ import { FRAMINGS } from "./mutations/framing.ts";
 import { headerMutators } from "./mutations/header.ts";
 import { resignedMutators } from "./mutations/resigned.ts";
 import { transportMutators } from "./mutations/transport.ts";
-import type { Base, MutationClass, Mutated, Mutator } from "./mutations/types.ts";
+import type { Base, Mutated, MutationClass, Mutator } from "./mutations/types.ts";
 import { inPool, Tally } from "./pool.ts";
 import { rawExchange } from "./raw-http.ts";
 import type { OrgWorld } from "./setup.ts";
@@ -38,7 +38,14 @@ export type MutationResults = {
   seconds: number;
 };
 
-type Context = { http: Http; transcript: Transcript; gateway: string; org: OrgWorld; other: OrgWorld; seed: number };
+type Context = {
+  http: Http;
+  transcript: Transcript;
+  gateway: string;
+  org: OrgWorld;
+  other: OrgWorld;
+  seed: number;
+};
 
 function freshBase({ org, other }: Context): Base {
   const event = payoutDelivery(org.account, "po_mut");
@@ -78,12 +85,27 @@ export async function runWebhookMutations(
   const familyOf = (family: string, kind: MutationClass) => {
     let result = families.get(family);
     if (!result) {
-      result = { family, class: kind, sent: 0, statuses: new Tally(), verified: 0, serverErrors: 0, unchanged: 0, codes: new Tally(), outcomes: new Tally() };
+      result = {
+        family,
+        class: kind,
+        sent: 0,
+        statuses: new Tally(),
+        verified: 0,
+        serverErrors: 0,
+        unchanged: 0,
+        codes: new Tally(),
+        outcomes: new Tally(),
+      };
       families.set(family, result);
     }
     return result;
   };
-  const tally = (result: FamilyResult, status: number, answer: string, sent: { signature: string; body: Buffer }) => {
+  const tally = (
+    result: FamilyResult,
+    status: number,
+    answer: string,
+    sent: { signature: string; body: Buffer },
+  ) => {
     result.sent += 1;
     result.statuses.add(status === 0 ? "no answer" : status);
     let parsed: { received?: boolean; outcome?: string; error?: { code?: string } } = {};
@@ -130,7 +152,10 @@ export async function runWebhookMutations(
     const result = familyOf(m.family, m.class);
     if (m.class === "replay") {
       const first = await send(base, sent);
-      tally(familyOf("replay: first delivery", "transport"), first.status, first.body, { signature: signatureOf(sent), body: sent.body });
+      tally(familyOf("replay: first delivery", "transport"), first.status, first.body, {
+        signature: signatureOf(sent),
+        body: sent.body,
+      });
     } else if (m.class === "forged" && isUnchanged(base, sent)) {
       result.unchanged += 1;
       return;

@@ -20,5 +20,9 @@ export type Delivery = { eventId: string; payoutId: string; body: string };
 /** A new `payout.updated` event (a new payout) for `account`. */
 export function payoutDelivery(account: string, payoutPrefix: string): Delivery {
   const event = signedPayoutEvent(account, payoutPrefix);
-  return { eventId: (JSON.parse(event.body) as { id: string }).id, payoutId: event.payoutId, body: event.body };
+  return {
+    eventId: (JSON.parse(event.body) as { id: string }).id,
+    payoutId: event.payoutId,
+    body: event.body,
+  };
 }

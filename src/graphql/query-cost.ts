@@ -32,7 +32,11 @@ function isConnection(type: GraphQLNamedType): boolean {
  */
 function pageSize(args: Record<string, unknown>): number {
   const requested =
-    typeof args.first === "number" ? args.first : typeof args.last === "number" ? args.last : DEFAULT_PAGE_SIZE;
+    typeof args.first === "number"
+      ? args.first
+      : typeof args.last === "number"
+        ? args.last
+        : DEFAULT_PAGE_SIZE;
   return Math.max(0, Math.min(requested, MAX_PAGE_SIZE));
 }
 

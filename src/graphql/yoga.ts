@@ -1,3 +1,4 @@
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { GraphQLError } from "graphql";
 import {
   createGraphQLError,
@@ -9,6 +10,9 @@ import {
 import type { Deps } from "../deps.ts";
 import { authenticate, bearerToken } from "./auth.ts";
 import type { Context, ServerContext } from "./context.ts";
+import { GRAPHIQL_OPTIONS, GRAPHIQL_PAGE } from "./graphiql.ts";
+import { useQueryLimits } from "./limits.ts";
+import { useNoIntrospection, useNoSuggestions } from "./production-mode.ts";
 import { limitCredential } from "./rate-limit.ts";
 import { schema } from "./schema.ts";
 import { useSharedSubscriptionExecution } from "./shared-subscriptions.ts";
@@ -22,7 +26,11 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    graphiql: deps.config.env !== "production" && { title: "Stripe Connect Gateway" },
+    graphiql: deps.config.env !== "production" && GRAPHIQL_OPTIONS,
+    // The page whose inline scripts GraphiQL's Content-Security-Policy allows by their hashes.
+    renderGraphiQL: () => GRAPHIQL_PAGE,
+    // CORS is app.ts's (http/cors.ts, CORS_ORIGINS): Yoga's default answers every origin.
+    cors: false,
     logging: {
       debug: (...args) => deps.logger.debug({ args }, "yoga"),
       info: (...args) => deps.logger.info({ args }, "yoga"),
@@ -35,11 +43,17 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
     // @envelop/graphql-jit was measured and left out: 2.7–3.2× slower per request on documents that
     // differ each time (it compiles each new one), and no faster within the noise on a repeated one.
     parserAndValidationCache: true,
-    // Yoga's own limit (the same 25 MB) re-wraps every body in a TransformStream and a new Request, which
-    // also makes @hono/node-server build a full undici Request per request: useBodySizeLimit checks the same.
+    // Yoga's own limit re-wraps every body in a TransformStream and a new Request, which also makes
+    // @hono/node-server build a full undici Request per request: useBodySizeLimit checks the same.
     maxRequestBodySize: false,
     plugins: [
-      useBodySizeLimit(MAX_BODY_BYTES),
+      useBodySizeLimit(deps.config.graphql.maxBodyBytes),
+      // Browsers preflight every cross-site request but a "simple" one (a GET, or a form's content type):
+      // those must carry an x-graphql-yoga-csrf header, which a page on another site cannot add unasked.
+      useCSRFPrevention(),
+      ...useQueryLimits(deps.config.graphql),
+      ...(deps.config.graphql.introspection ? [] : [useNoIntrospection()]),
+      ...(deps.config.env === "production" ? [useNoSuggestions()] : []),
       useUnexpectedErrorLogging(),
       useBadRequestStatus(),
       useSharedSubscriptionExecution(),
@@ -71,12 +85,10 @@ export function connectionParamsAuthorization(params: Readonly<Record<string, un
   return typeof value === "string" ? value : null;
 }
 
-/** Yoga's default maxRequestBodySize. */
-const MAX_BODY_BYTES = 25_000_000;
 const CONTENT_LENGTH = /^\d+$/;
 
-const bodyTooLarge = () =>
-  createGraphQLError("Request body too large", {
+const bodyTooLarge = (limit: number) =>
+  createGraphQLError(`Request body too large: at most ${limit} bytes (GRAPHQL_MAX_BODY_BYTES).`, {
     extensions: { http: { status: 413 }, code: "REQUEST_ENTITY_TOO_LARGE" },
   });
 
@@ -96,7 +108,7 @@ function useBodySizeLimit(limit: number): Plugin<Context> {
             extensions: { http: { status: 400 }, code: "BAD_REQUEST" },
           });
         }
-        if (Number(contentLength) > limit) throw bodyTooLarge();
+        if (Number(contentLength) > limit) throw bodyTooLarge(limit);
         return;
       }
       if (requestParser == null || request.method === "GET" || request.method === "HEAD") return;
@@ -109,7 +121,7 @@ function useBodySizeLimit(limit: number): Plugin<Context> {
         new Transform({
           transform(chunk: Uint8Array, controller) {
             bytesRead += chunk.byteLength;
-            if (bytesRead > limit) return controller.error(bodyTooLarge());
+            if (bytesRead > limit) return controller.error(bodyTooLarge(limit));
             controller.enqueue(chunk);
           },
         }),

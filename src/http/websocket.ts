@@ -24,7 +24,8 @@ export function attachWebSocket(
   yoga: GraphQLServer,
   deps: Pick<Deps, "config" | "cache" | "clock" | "keyUsed" | "logger">,
 ): WebSocketEndpoint {
-  const wss = new WebSocketServer({ server, path: "/graphql" });
+  // A message is one operation, held to the same size as an HTTP body (ws's default allows 100 MiB).
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: deps.config.graphql.maxBodyBytes });
   const log = deps.logger.child({ component: "websocket" });
   const disposable = useServer(
     {

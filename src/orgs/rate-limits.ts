@@ -98,7 +98,7 @@ export function createRateLimiter(deps: RateLimiterDeps): RateLimiter {
       const nowMs = deps.clock.now().getTime();
       if (client.status !== "ready") {
         // Not connected yet (start-up), or the connection was lost: an outage from the first request on.
-        if (everReady) degrade(new Error(`the Redis connection is ${client.status}`));
+        if (everReady && !degraded) degrade(new Error(`the Redis connection is ${client.status}`));
         return takeLocal(limit, id, nowMs);
       }
       if (degraded && performance.now() < askRedisAfter) return takeLocal(limit, id, nowMs);

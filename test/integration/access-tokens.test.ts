@@ -163,7 +163,7 @@ describe.each(databaseTargets)("browser access tokens and API keys on $name", (t
     });
     const event = makeEvent(
       "payout.updated",
-      { ...(payout.raw as object), status },
+      { ...(payout.raw as { id: string }), status },
       { account, created: world.clock.seconds() + 100 + step },
     );
     const response = await postWebhook(world.gateway.app, org.rawId, JSON.stringify(event), {

@@ -1,8 +1,9 @@
 // Changes to a delivery's bytes: bit flips, truncation, insertion, deletion, JSON-breaking and
 // JSON-preserving edits, replacement, oversized bodies. Sent with the original signature they are
 // forgeries; re-signed (resigned.ts) they reach the parser and the applier.
-import * as fc from "fast-check";
+
 import type { Arbitrary } from "fast-check";
+import * as fc from "fast-check";
 import { type Base, delivery, mutator, validHeader } from "./types.ts";
 
 export type BodyChange<P = unknown> = {
@@ -33,7 +34,8 @@ const JSON_PRESERVING = [
   (body: Buffer) => Buffer.from(` \r\n${text(body)}`),
   (body: Buffer) => Buffer.from(text(body).replace('"payout"', '"\\u0070ayout"')),
   (body: Buffer) => Buffer.from(text(body).replace(/}$/, ',"id":"evt_replaced"}')),
-  (body: Buffer) => Buffer.from(text(body).replace(/"amount":(\d+)/, (_, n: string) => `"amount":${Number(n) + 1}`)),
+  (body: Buffer) =>
+    Buffer.from(text(body).replace(/"amount":(\d+)/, (_, n: string) => `"amount":${Number(n) + 1}`)),
   (body: Buffer) => Buffer.from(text(body).replace('"livemode":false', '"livemode":true')),
   (body: Buffer) => Buffer.from(text(body).replace('"payout.updated"', '"payout.paid"')),
   (body: Buffer) => Buffer.from(text(body).replace('"status":"paid"', '"status":"failed"')),
@@ -43,7 +45,10 @@ const JSON_PRESERVING = [
 export const BODY_CHANGES = [
   bodyChange({
     family: "bit flips",
-    params: fc.array(fc.record({ at: position, bit: fc.integer({ min: 0, max: 7 }) }), { minLength: 1, maxLength: 8 }),
+    params: fc.array(fc.record({ at: position, bit: fc.integer({ min: 0, max: 7 }) }), {
+      minLength: 1,
+      maxLength: 8,
+    }),
     change: (body, _base, flips: { at: number; bit: number }[]) => {
       const copy = Buffer.from(body);
       for (const { at, bit } of flips) copy[at % copy.length]! ^= 1 << bit;
@@ -98,7 +103,17 @@ export const BODY_CHANGES = [
   bodyChange({
     family: "body replaced",
     params: fc.oneof(
-      fc.constantFrom("", "null", "{}", "[]", "true", "0", '"event"', "a=b&c=d", '{"object":"v2.core.event"}'),
+      fc.constantFrom(
+        "",
+        "null",
+        "{}",
+        "[]",
+        "true",
+        "0",
+        '"event"',
+        "a=b&c=d",
+        '{"object":"v2.core.event"}',
+      ),
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString("latin1")),
     ),
     change: (_body, _base, value: string) => Buffer.from(value, "latin1"),
@@ -132,6 +147,10 @@ export const bodyMutators = [
     class: "forged",
     params: fc.integer({ min: 100, max: 900 }),
     apply: (base, kb: number) =>
-      delivery(base, validHeader(base), Buffer.from(base.body.toString("utf8").replace(/}$/, `,"pad":"${"x".repeat(kb * 1024)}"}`))),
+      delivery(
+        base,
+        validHeader(base),
+        Buffer.from(base.body.toString("utf8").replace(/}$/, `,"pad":"${"x".repeat(kb * 1024)}"}`)),
+      ),
   }),
 ];

@@ -22,33 +22,46 @@ export const FRAMINGS: Framing[] = [
     halfClose: false,
     waitMs: 3_000,
     request: (base, host, n) =>
-      withBody(head(base, host, [`Content-Length: ${Math.max(0, base.body.length - 1 - (n % base.body.length))}`]), base.body),
+      withBody(
+        head(base, host, [`Content-Length: ${Math.max(0, base.body.length - 1 - (n % base.body.length))}`]),
+        base.body,
+      ),
   },
   {
     family: "Content-Length longer than the body, then the client closes",
     halfClose: true,
     waitMs: 3_000,
-    request: (base, host, n) => withBody(head(base, host, [`Content-Length: ${base.body.length + 1 + n}`]), base.body),
+    request: (base, host, n) =>
+      withBody(head(base, host, [`Content-Length: ${base.body.length + 1 + n}`]), base.body),
   },
   {
     family: "Content-Length longer than the body, client waits",
     halfClose: false,
     waitMs: 1_500,
-    request: (base, host, n) => withBody(head(base, host, [`Content-Length: ${base.body.length + 1 + n}`]), base.body),
+    request: (base, host, n) =>
+      withBody(head(base, host, [`Content-Length: ${base.body.length + 1 + n}`]), base.body),
   },
   {
     family: "Content-Length not a number",
     halfClose: false,
     waitMs: 3_000,
     request: (base, host, n) =>
-      withBody(head(base, host, [`Content-Length: ${["abc", "-1", "1e3", " 12", "0x10", "99999999999999999999"][n % 6]}`]), base.body),
+      withBody(
+        head(base, host, [
+          `Content-Length: ${["abc", "-1", "1e3", " 12", "0x10", "99999999999999999999"][n % 6]}`,
+        ]),
+        base.body,
+      ),
   },
   {
     family: "two different Content-Lengths",
     halfClose: false,
     waitMs: 3_000,
     request: (base, host) =>
-      withBody(head(base, host, [`Content-Length: ${base.body.length}`, `Content-Length: ${base.body.length - 5}`]), base.body),
+      withBody(
+        head(base, host, [`Content-Length: ${base.body.length}`, `Content-Length: ${base.body.length - 5}`]),
+        base.body,
+      ),
   },
   {
     family: "Content-Length beside Transfer-Encoding: chunked",
@@ -57,7 +70,11 @@ export const FRAMINGS: Framing[] = [
     request: (base, host) =>
       withBody(
         head(base, host, [`Content-Length: ${base.body.length}`, "Transfer-Encoding: chunked"]),
-        Buffer.concat([Buffer.from(`${base.body.length.toString(16)}\r\n`), base.body, Buffer.from("\r\n0\r\n\r\n")]),
+        Buffer.concat([
+          Buffer.from(`${base.body.length.toString(16)}\r\n`),
+          base.body,
+          Buffer.from("\r\n0\r\n\r\n"),
+        ]),
       ),
   },
   {
@@ -67,7 +84,11 @@ export const FRAMINGS: Framing[] = [
     request: (base, host, n) =>
       withBody(
         head(base, host, ["Transfer-Encoding: chunked"]),
-        Buffer.concat([Buffer.from(`${["zz", "-1", "fffffffffffffffff", ""][n % 4]}\r\n`), base.body, Buffer.from("\r\n0\r\n\r\n")]),
+        Buffer.concat([
+          Buffer.from(`${["zz", "-1", "fffffffffffffffff", ""][n % 4]}\r\n`),
+          base.body,
+          Buffer.from("\r\n0\r\n\r\n"),
+        ]),
       ),
   },
   {
@@ -85,7 +106,13 @@ export const FRAMINGS: Framing[] = [
     halfClose: false,
     waitMs: 3_000,
     request: (base, host, n) =>
-      withBody(head(base, host, [`Content-Length: ${base.body.length}`, n % 2 ? "Stripe-Signature x" : "Stripe-Signature : x"]), base.body),
+      withBody(
+        head(base, host, [
+          `Content-Length: ${base.body.length}`,
+          n % 2 ? "Stripe-Signature x" : "Stripe-Signature : x",
+        ]),
+        base.body,
+      ),
   },
   {
     family: "HTTP/1.0 without Host",
@@ -102,6 +129,14 @@ export const FRAMINGS: Framing[] = [
     halfClose: false,
     waitMs: 3_000,
     request: (base, host, n) =>
-      withBody(head(base, host, [`Content-Length: ${base.body.length}`], `${["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "FOO"][n % 6]} ${base.path} HTTP/1.1`), base.body),
+      withBody(
+        head(
+          base,
+          host,
+          [`Content-Length: ${base.body.length}`],
+          `${["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "FOO"][n % 6]} ${base.path} HTTP/1.1`,
+        ),
+        base.body,
+      ),
   },
 ];

@@ -6,7 +6,8 @@ import { v1Signature } from "../webhook-signing.ts";
 import { type Base, delivery, mutator, validHeader } from "./types.ts";
 
 const HEX = "0123456789abcdef";
-const hexString = (length: number) => fc.string({ unit: fc.constantFrom(...HEX), minLength: length, maxLength: length });
+const hexString = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...HEX), minLength: length, maxLength: length });
 const changeHexAt = (hex: string, index: number) =>
   `${hex.slice(0, index)}${HEX[(HEX.indexOf(hex[index]!) + 1) % 16]}${hex.slice(index + 1)}`;
 
@@ -36,12 +37,21 @@ export const headerMutators = [
     class: "forged",
     params: fc.constantFrom("none", "v0 only", "empty v1"),
     apply: (base, kind: string) =>
-      delivery(base, kind === "none" ? `t=${base.t}` : kind === "v0 only" ? `t=${base.t},v0=${base.v1}` : `t=${base.t},v1=`),
+      delivery(
+        base,
+        kind === "none"
+          ? `t=${base.t}`
+          : kind === "v0 only"
+            ? `t=${base.t},v0=${base.v1}`
+            : `t=${base.t},v1=`,
+      ),
   }),
   mutator({
     family: "t= shifted (signature unchanged)",
     class: "forged",
-    params: fc.oneof(fc.integer({ min: -300, max: 300 }), fc.integer({ min: -2e9, max: 2e9 })).filter((d) => d !== 0),
+    params: fc
+      .oneof(fc.integer({ min: -300, max: 300 }), fc.integer({ min: -2e9, max: 2e9 }))
+      .filter((d) => d !== 0),
     apply: (base, delta: number) => delivery(base, `t=${base.t + delta},v1=${base.v1}`),
   }),
   mutator({
@@ -68,7 +78,11 @@ export const headerMutators = [
   mutator({
     family: "v1= altered",
     class: "forged",
-    params: fc.record({ change: fc.constantFrom(...V1_CHANGES), at: fc.integer({ min: 0, max: 63 }), extra: hexString(8) }),
+    params: fc.record({
+      change: fc.constantFrom(...V1_CHANGES),
+      at: fc.integer({ min: 0, max: 63 }),
+      extra: hexString(8),
+    }),
     apply: (base, p: { change: (typeof V1_CHANGES)[number]; at: number; extra: string }) => {
       const v1 = {
         flip: changeHexAt(base.v1, p.at),
@@ -97,14 +111,21 @@ export const headerMutators = [
     ),
     apply: (base, secret: string) => {
       const key =
-        secret === "other org" ? base.otherSecret : secret === "whsec_ prefix dropped" ? base.secret.slice(6) : secret;
+        secret === "other org"
+          ? base.otherSecret
+          : secret === "whsec_ prefix dropped"
+            ? base.secret.slice(6)
+            : secret;
       return delivery(base, `t=${base.t},v1=${v1Signature(base.body, key, base.t)}`);
     },
   }),
   mutator({
     family: "v1= over other bytes or another t",
     class: "forged",
-    params: fc.record({ kind: fc.constantFrom("other body", "other t", "body without t", "empty body"), delta: fc.integer({ min: 1, max: 1000 }) }),
+    params: fc.record({
+      kind: fc.constantFrom("other body", "other t", "body without t", "empty body"),
+      delta: fc.integer({ min: 1, max: 1000 }),
+    }),
     apply: (base, p: { kind: string; delta: number }) => {
       const v1 =
         p.kind === "other body"
@@ -127,7 +148,8 @@ export const headerMutators = [
     family: "stale timestamp, validly signed",
     class: "forged",
     params: fc.integer({ min: 301, max: 40_000_000 }),
-    apply: (base, age: number) => delivery(base, `t=${base.t - age},v1=${v1Signature(base.body, base.secret, base.t - age)}`),
+    apply: (base, age: number) =>
+      delivery(base, `t=${base.t - age},v1=${v1Signature(base.body, base.secret, base.t - age)}`),
   }),
   mutator({
     family: "future timestamp, validly signed",
@@ -160,7 +182,12 @@ export const headerMutators = [
     apply: (base, p: { space: string; where: number }) => {
       const { t, v1 } = base;
       const s = p.space;
-      return delivery(base, [`t=${t},${s}v1=${v1}`, `${s}t=${t},v1=${v1}`, `t=${t},v1=${v1}${s}`, `t${s}=${t},v1=${v1}`][p.where]!);
+      return delivery(
+        base,
+        [`t=${t},${s}v1=${v1}`, `${s}t=${t},v1=${v1}`, `t=${t},v1=${v1}${s}`, `t${s}=${t},v1=${v1}`][
+          p.where
+        ]!,
+      );
     },
   }),
   mutator({
@@ -168,7 +195,13 @@ export const headerMutators = [
     class: "forged",
     params: fc.integer({ min: 20, max: 600 }),
     apply: (base, entries: number) =>
-      delivery(base, [`t=${base.t}`, ...Array.from({ length: entries }, (_, i) => `v1=${changeHexAt(base.v1, i % 64)}`)].join(",")),
+      delivery(
+        base,
+        [
+          `t=${base.t}`,
+          ...Array.from({ length: entries }, (_, i) => `v1=${changeHexAt(base.v1, i % 64)}`),
+        ].join(","),
+      ),
   }),
   mutator({
     family: "huge header with the valid v1 last",
@@ -177,14 +210,19 @@ export const headerMutators = [
     apply: (base, entries: number) =>
       delivery(
         base,
-        [`t=${base.t}`, ...Array.from({ length: entries }, (_, i) => `v1=${changeHexAt(base.v1, i % 64)}`), `v1=${base.v1}`].join(","),
+        [
+          `t=${base.t}`,
+          ...Array.from({ length: entries }, (_, i) => `v1=${changeHexAt(base.v1, i % 64)}`),
+          `v1=${base.v1}`,
+        ].join(","),
       ),
   }),
   mutator({
     family: "two Stripe-Signature headers, neither valid",
     class: "forged",
     params: fc.tuple(hexString(64), hexString(64)),
-    apply: (base, [one, two]: [string, string]) => delivery(base, [`t=${base.t},v1=${one}`, `t=${base.t},v1=${two}`]),
+    apply: (base, [one, two]: [string, string]) =>
+      delivery(base, [`t=${base.t},v1=${one}`, `t=${base.t},v1=${two}`]),
   }),
   mutator({
     family: "two Stripe-Signature headers, one valid",

@@ -7,7 +7,8 @@ import { v1Signature } from "../webhook-signing.ts";
 import { BODY_CHANGES } from "./body.ts";
 import { type Base, delivery, type Mutated, mutator } from "./types.ts";
 
-const resign = (base: Base, body: Buffer): Mutated => delivery(base, `t=${base.t},v1=${v1Signature(body, base.secret, base.t)}`, body);
+const resign = (base: Base, body: Buffer): Mutated =>
+  delivery(base, `t=${base.t},v1=${v1Signature(body, base.secret, base.t)}`, body);
 
 const FIELDS = [
   "id",
@@ -34,8 +35,29 @@ const FIELDS = [
 
 /** Values of every JSON type, and the edges of each. */
 const ODD_VALUES = fc.oneof(
-  fc.constantFrom<unknown>(null, "", 0, -1, 1.5, 2 ** 53, 2 ** 64, -1e308, true, false, [], {}, "2026-01-01T00:00:00Z"),
-  fc.constantFrom<unknown>("x".repeat(300), "😀\u0000\u202e", { id: 5 }, [1, [2, [3]]], "acct_unknown", "po_other"),
+  fc.constantFrom<unknown>(
+    null,
+    "",
+    0,
+    -1,
+    1.5,
+    2 ** 53,
+    2 ** 64,
+    -1e308,
+    true,
+    false,
+    [],
+    {},
+    "2026-01-01T00:00:00Z",
+  ),
+  fc.constantFrom<unknown>(
+    "x".repeat(300),
+    "😀\u0000\u202e",
+    { id: 5 },
+    [1, [2, [3]]],
+    "acct_unknown",
+    "po_other",
+  ),
   fc.jsonValue({ maxDepth: 3 }),
 );
 
@@ -53,7 +75,9 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown, 
 }
 
 // A deauthorization disconnects the org's connection by design, and every later delivery would be ignored.
-const TYPES = APPLIED_EVENT_TYPES.filter((type) => !(CONNECTION_EVENT_TYPES as readonly string[]).includes(type));
+const TYPES = APPLIED_EVENT_TYPES.filter(
+  (type) => !(CONNECTION_EVENT_TYPES as readonly string[]).includes(type),
+);
 
 export const resignedMutators = [
   ...BODY_CHANGES.map((change) =>

@@ -44,7 +44,10 @@ export const transportMutators = [
   mutator({
     family: "many unrelated headers",
     class: "transport",
-    params: fc.array(fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 60 }),
+    params: fc.array(fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 }), {
+      minLength: 1,
+      maxLength: 60,
+    }),
     apply: (base, values: string[]) => {
       const sent = delivery(base, validHeader(base));
       values.forEach((value, i) => {

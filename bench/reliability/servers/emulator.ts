@@ -14,7 +14,10 @@ export type EmulatorInfo = {
   secretKey: string;
   accountIds: string[];
 };
-export type IssuedSecret = { kind: "authorization code" | "OAuth access token" | "OAuth refresh token"; value: string };
+export type IssuedSecret = {
+  kind: "authorization code" | "OAuth access token" | "OAuth refresh token";
+  value: string;
+};
 
 const emulator = createEmulator({
   seed: "reliability",
@@ -39,7 +42,8 @@ async function tap(request: Request): Promise<Response> {
   if (code) issued.push({ kind: "authorization code", value: code });
   if (url.pathname.endsWith("/oauth/token") && response.ok) {
     const body = (await response.clone().json()) as { access_token?: unknown; refresh_token?: unknown };
-    if (typeof body.access_token === "string") issued.push({ kind: "OAuth access token", value: body.access_token });
+    if (typeof body.access_token === "string")
+      issued.push({ kind: "OAuth access token", value: body.access_token });
     if (typeof body.refresh_token === "string")
       issued.push({ kind: "OAuth refresh token", value: body.refresh_token });
   }
