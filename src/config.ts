@@ -13,9 +13,11 @@ const httpUrl = z
 /** Comma-separated origins as browsers send them in `Origin` (scheme://host[:port]); "*" is not one. */
 const originList = z.string().transform((value, ctx) => {
   const origins: string[] = [];
-  for (const item of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+  const items = value.split(",").map((part) => part.trim());
+  for (const item of items.filter(Boolean)) {
     const url = URL.canParse(item) ? new URL(item) : null;
-    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== "/" || url.search || url.hash || url.username) {
+    // Nothing past the origin: no path, query, fragment or user.
+    if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`) {
       ctx.addIssue({ code: "custom", message: `"${item}" is not an origin: scheme://host[:port], no path` });
     } else {
       origins.push(url.origin);
@@ -161,7 +163,9 @@ export function loadConfig(env: Env): Config {
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxCost: e.GRAPHQL_MAX_COST,
       maxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
-      introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === "true" : e.NODE_ENV !== "production",
+      introspection: e.GRAPHQL_INTROSPECTION
+        ? e.GRAPHQL_INTROSPECTION === "true"
+        : e.NODE_ENV !== "production",
     }),
     corsOrigins: Object.freeze(e.CORS_ORIGINS ?? []),
     rateLimits: Object.freeze({

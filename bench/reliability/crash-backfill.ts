@@ -63,6 +63,11 @@ type Context = {
 
 const SPECS = (RESOURCES as readonly ResourceSpec[]).filter((spec) => spec.list || spec.perParent);
 const LIST_SPECS = SPECS.filter((spec) => spec.list);
+/** The sync states of a finished backfill: every list, and every per-parent list. */
+const STATE_NAMES = [
+  ...LIST_SPECS.map((spec) => spec.key),
+  ...SPECS.flatMap((spec) => (spec.perParent ? [spec.perParent.state] : [])),
+];
 
 async function rowCounts(context: Context, connectionId: string) {
   const sql = SPECS.map(
@@ -152,8 +157,9 @@ export async function runCrashBackfill(
     const states = await syncStates(context, org.connectionRowId);
     if (
       readySeconds !== null &&
-      states.length > 0 &&
-      states.every((state) => ["done", "forbidden"].includes(state.status))
+      STATE_NAMES.every((name) =>
+        ["done", "forbidden"].includes(states.find((state) => state.resource === name)?.status ?? ""),
+      )
     ) {
       allDoneSeconds = seconds;
       break;

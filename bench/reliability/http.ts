@@ -80,7 +80,7 @@ export type GraphQLResult = {
 
 export function createHttp(transcript: Transcript, maxSockets = 64): Http {
   const agent = new Agent({ keepAlive: true, maxSockets });
-  const send = (url: string, options: RequestOptions = {}) =>
+  const send = (url: string, options: RequestOptions = {}, retried = false): Promise<Answer> =>
     new Promise<Answer>((resolve) => {
       const began = performance.now();
       const { method = "GET", body, timeoutMs = 20_000 } = options;
@@ -95,6 +95,7 @@ export function createHttp(transcript: Transcript, maxSockets = 64): Http {
           status,
           headers,
           body: text,
+          ...(error ? { error } : {}),
         });
         resolve({ status, headers, body: text, ms: performance.now() - began, error, record });
       };
@@ -115,7 +116,9 @@ export function createHttp(transcript: Transcript, maxSockets = 64): Http {
         finish(status, head, text, error);
       };
       timer = setTimeout(() => req.destroy(new Error("timed out")), timeoutMs);
+      let responded = false;
       req.on("response", (res) => {
+        responded = true;
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         const done = () => settle(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString("utf8"));
@@ -128,7 +131,16 @@ export function createHttp(transcript: Transcript, maxSockets = 64): Http {
             req.destroy();
           }, options.streamMs);
       });
-      req.on("error", (error) => settle(0, {}, "", error.message));
+      req.on("error", (error) => {
+        // A kept-alive socket the server closed just as it was reused: the request never reached it.
+        if (!settled && !retried && req.reusedSocket && !responded) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(send(url, options, true));
+          return;
+        }
+        settle(0, {}, "", error.message);
+      });
       req.end(body);
     });
   return {

@@ -7,6 +7,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../errors.ts";
 import type { Org, Prisma, StripeConnection } from "../generated/prisma/client.ts";
+import { connectionMetadata } from "../orgs/access-tokens.ts";
 import { sha256 } from "../orgs/api-keys.ts";
 import { orgRedirectUri } from "../orgs/orgs.ts";
 import type { SecretBox } from "../orgs/secrets.ts";
@@ -20,7 +21,6 @@ import {
 } from "../stripe/oauth.ts";
 import { type StatusDeps, updateConnection } from "./status.ts";
 import { NO_TOKENS } from "./tokens.ts";
-import { connectionMetadata } from "../orgs/access-tokens.ts";
 
 const STATE_LIFETIME_MS = 10 * 60 * 1000;
 

@@ -4,6 +4,7 @@
 // right, and the gateway's own rule for what a list costs. An own TypeInfo rule would have to redo all of
 // that walk to change only the estimator.
 import {
+  type ArgumentNode,
   type DocumentNode,
   GraphQLError,
   type GraphQLNamedType,
@@ -13,6 +14,7 @@ import {
   getOperationAST,
   getVariableValues,
   isCompositeType,
+  visit,
 } from "graphql";
 import { type ComplexityEstimator, getComplexity } from "graphql-query-complexity";
 import type { Plugin } from "graphql-yoga";
@@ -56,6 +58,41 @@ export const estimateObjects: ComplexityEstimator = ({ type, field, args, childC
   return 1 + childComplexity;
 };
 
+/** The arguments that size a list; with @skip and @include, all that variables can change in a cost. */
+const SIZE_ARGUMENTS = new Set(["first", "last", "ids"]);
+
+/** Whether a variable sizes a list or decides an @skip/@include anywhere in the document. */
+function costDependsOnVariables(document: DocumentNode): boolean {
+  let deciding = 0;
+  let depends = false;
+  const sizes = (argument: ArgumentNode) => (SIZE_ARGUMENTS.has(argument.name.value) ? 1 : 0);
+  visit(document, {
+    Directive: {
+      enter: () => {
+        deciding++;
+      },
+      leave: () => {
+        deciding--;
+      },
+    },
+    Argument: {
+      enter: (argument) => {
+        deciding += sizes(argument);
+      },
+      leave: (argument) => {
+        deciding -= sizes(argument);
+      },
+    },
+    Variable: () => {
+      if (deciding > 0) depends = true;
+    },
+  });
+  return depends;
+}
+
+/** Costs that no variable can change, by document (Yoga hands out one object per document text). */
+const fixedCosts = new WeakMap<DocumentNode, { depends: boolean; byOperation: Map<string, number> }>();
+
 /**
  * The cost of the operation a request runs, with its variables; null when the operation or its variables are
  * not valid, which execution then refuses before any resolver runs.
@@ -68,9 +105,17 @@ export function queryCost(
 ): number | null {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
+  let known = fixedCosts.get(document);
+  if (!known) {
+    known = { depends: costDependsOnVariables(document), byOperation: new Map() };
+    fixedCosts.set(document, known);
+  }
+  const key = operation.name?.value ?? "";
+  const fixed = known.byOperation.get(key);
+  if (fixed !== undefined) return fixed;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], { ...variables });
   if (coerced.errors) return null;
-  return getComplexity({
+  const cost = getComplexity({
     schema,
     query: document,
     variables: { ...variables },
@@ -78,6 +123,8 @@ export function queryCost(
     operationName: operation.name?.value,
     estimators: [estimateObjects],
   });
+  if (!known.depends) known.byOperation.set(key, cost);
+  return cost;
 }
 
 /** Marks the refusals this module makes, so that a cached validation result can be told from them. */

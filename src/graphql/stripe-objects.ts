@@ -10,9 +10,9 @@ import type { Resource } from "../stripe/resources.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
 import { amountOutOfRange, badInput } from "./errors.ts";
-import { readableConnections } from "./scope.ts";
 import { listPage, type NamedListFilter, type PageQuery } from "./list-page.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
+import { readableConnections } from "./scope.ts";
 import { DateTimeRange } from "./types/scalars.ts";
 
 /** GraphQL (and Prisma model) name of each synced object type: the registry's, and Stripe's events. */

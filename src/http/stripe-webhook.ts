@@ -36,15 +36,35 @@ const REFUSALS: Record<WebhookRefusal, { status: 400 | 404; message: string }> =
   MALFORMED_EVENT: { status: 400, message: "The body is not a Stripe event object (JSON)." },
 };
 
-/**
- * Refuses bodies over 1 MB with 413: at once from Content-Length, or while streaming when there is none,
- * so an oversized body is never read whole.
- */
-export const limitWebhookBody: MiddlewareHandler = bodyLimit({
+const limitBody = bodyLimit({
   maxSize: MAX_WEBHOOK_BYTES,
   onError: (c) =>
     c.json(errorBody("PAYLOAD_TOO_LARGE", `A webhook body may be at most ${MAX_WEBHOOK_BYTES} bytes.`), 413),
 });
+
+/** The sender went away mid-body (or broke its framing): nothing to verify, and not the gateway's failure. */
+function bodyIncomplete(c: HonoContext<Env>, error: unknown) {
+  c.get("log").info({ err: error }, "stripe webhook body not received whole");
+  return c.json(errorBody("BODY_INCOMPLETE", "The request body was not received whole."), 400);
+}
+
+/**
+ * Refuses bodies over 1 MB with 413: at once from Content-Length, or while streaming when there is none,
+ * so an oversized body is never read whole. A body that stops midway is a 400.
+ */
+export const limitWebhookBody: MiddlewareHandler<Env> = async (c, next) => {
+  let handled = false;
+  try {
+    return await limitBody(c, () => {
+      handled = true;
+      return next();
+    });
+  } catch (error) {
+    // Only the reading of the body: the handler's own errors are not the sender's.
+    if (handled) throw error;
+    return bodyIncomplete(c, error);
+  }
+};
 
 /**
  * POST /stripe/webhooks/:orgId — Stripe's event deliveries. 2xx once the event is stored (or is one we
@@ -65,7 +85,12 @@ export function createStripeWebhookHandler(deps: Deps) {
         { "retry-after": String(retryAfter) },
       );
     }
-    const rawBody = new Uint8Array(await c.req.arrayBuffer());
+    let rawBody: Uint8Array;
+    try {
+      rawBody = new Uint8Array(await c.req.arrayBuffer());
+    } catch (error) {
+      return bodyIncomplete(c, error);
+    }
     try {
       const receipt = await receiveStripeWebhook(deps, log, {
         orgId,

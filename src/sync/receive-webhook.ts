@@ -55,6 +55,9 @@ export async function receiveStripeWebhook(
   log: Logger,
   input: { orgId: string; rawBody: Uint8Array; signature: string | null | undefined },
 ): Promise<WebhookReceipt> {
+  // Not an id an org can have (a NUL byte, hundreds of characters): no org, and nothing for the database
+  // to choke on — a 503 would have Stripe retry for days.
+  if (!ORG_ID.test(input.orgId)) return { kind: "refused", problem: "ORG_NOT_FOUND" };
   // From memory (src/orgs/cache.ts): no statement for an org or account seen in the last second.
   const lookup = await deps.cache.webhookSigningSecret(input.orgId);
   if (lookup.org === "missing") return { kind: "refused", problem: "ORG_NOT_FOUND" };
@@ -91,12 +94,43 @@ export async function receiveStripeWebhook(
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
+/** Org ids are `org_` and hex (src/orgs/orgs.ts); this admits any plausible id and nothing odd. */
+const ORG_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Far deeper than any Stripe object; a body nested much deeper overflows the stack before it is stored. */
+const MAX_JSON_DEPTH = 64;
+
 function parseJson(rawBody: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(rawBody));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(rawBody);
+    return storableJson(text) ? JSON.parse(text) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the JSON text can be stored: nested at most MAX_JSON_DEPTH deep, and no `\u0000` in any string
+ * or key (PostgreSQL's jsonb refuses the NUL character). One pass over the text, so that a hostile body
+ * cannot make the check itself expensive; a signed event that fails it could never be stored, whatever
+ * the retries.
+ */
+function storableJson(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c /* backslash */) {
+        if (text.startsWith("u0000", i + 1)) return false;
+        i += 1;
+      } else if (char === 0x22 /* " */) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x7b /* { */ || char === 0x5b /* [ */) {
+      if (++depth > MAX_JSON_DEPTH) return false;
+    } else if (char === 0x7d /* } */ || char === 0x5d /* ] */) depth -= 1;
+  }
+  return true;
 }
 
 /** The v1 snapshot event fields the gateway relies on; anything else is malformed. */

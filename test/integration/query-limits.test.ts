@@ -212,7 +212,17 @@ describe.each(databaseTargets)("query limits on $name", (target) => {
             balanceTransactions(first: 100) { edges { node { id amount } } } } } } } } } }`,
       );
       expectRefused(reply, /^Query cost 1,020,201 exceeds the limit of 25,000 \(GRAPHQL_MAX_COST\)/);
-      expect(reply.body.errors![0]!.extensions).toMatchObject({ cost: 1_020_201, maxCost: 25_000 });
+      // README's example, as it is
+      expect(reply.body).toEqual({
+        errors: [
+          {
+            message:
+              "Query cost 1,020,201 exceeds the limit of 25,000 (GRAPHQL_MAX_COST): each list counts its `first` " +
+              "(or `last`, or 20 without either) times what it selects.",
+            extensions: { code: "GRAPHQL_VALIDATION_FAILED", cost: 1_020_201, maxCost: 25_000 },
+          },
+        ],
+      });
     });
 
     it("counts `nodes(ids:)` one object per id, and lists without `first` at their default of 20", async () => {
@@ -230,6 +240,18 @@ describe.each(databaseTargets)("query limits on $name", (target) => {
       );
       // 1 + 100 × (1 + 1 + 100 × (1 + 1 + 20 × 1))
       expectRefused(viaFragments, /^Query cost 220,201 exceeds/);
+    });
+
+    it("refuses fragments spread into a billion fields, as too costly to price", async () => {
+      const fragments = Array.from({ length: 30 }, (_, i) =>
+        i === 0
+          ? "fragment F0 on Query { viewer { id } }"
+          : `fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`,
+      );
+      expectRefused(
+        await request(gateway(), apiKey, `{ ...F29 } ${fragments.join(" ")}`),
+        /^Query cost is over the limit of 25,000: Query exceeds the maximum allowed number of nodes\.$/,
+      );
     });
 
     it("limits the body of /graphql to 100,000 bytes, before reading the query", async () => {
@@ -363,6 +385,18 @@ describe.each(databaseTargets)("query limits on $name", (target) => {
         ),
         /^Query cost 101 exceeds/,
       );
+    });
+
+    it("prices a document again for each request whose variables decide its lists", async () => {
+      const query = `query Maybe($more: Boolean!) {
+        stripeConnections(first: 50) { edges { node { id } } }
+        more: stripeConnections(first: 49) @include(if: $more) { edges { node { id } } }
+      }`;
+      for (const more of [false, true, false, true]) {
+        const reply = await request(gateway, apiKey, query, { more });
+        if (more) expectRefused(reply, /^Query cost 101 exceeds/);
+        else expectAnswered(reply);
+      }
     });
 
     it("limits the body to GRAPHQL_MAX_BODY_BYTES", async () => {

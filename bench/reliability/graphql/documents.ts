@@ -109,15 +109,17 @@ export function selection(
   const branches = depth > 0 ? fields.filter((field) => !isLeafType(getNamedType(field.type))) : [];
   const own = fc.tuple(
     fc
-      .subarray(leaves, { maxLength: 6 })
+      .subarray(leaves, { maxLength: Math.min(6, leaves.length) })
       .chain((chosen) => fc.tuple(...chosen.map((field) => fieldSelection(schema, field, 0, pools)))),
     fc
-      .subarray(branches, { maxLength: 2 })
+      .subarray(branches, { maxLength: Math.min(2, branches.length) })
       .chain((chosen) => fc.tuple(...chosen.map((field) => fieldSelection(schema, field, depth - 1, pools)))),
   );
   const fragments: Arbitrary<string[]> = isAbstractType(named)
     ? fc
-        .subarray([...schema.getPossibleTypes(named)], { maxLength: 2 })
+        .subarray([...schema.getPossibleTypes(named)], {
+          maxLength: Math.min(2, schema.getPossibleTypes(named).length),
+        })
         .chain((types) =>
           fc.tuple(
             ...types.map((member) =>

@@ -14,7 +14,7 @@ const ownedByKeyOrg = (id: string, ctx: Context) => ({
   orgId: ctx.credential?.kind === "apiKey" ? (ctx.org?.id ?? "") : "",
 });
 
-const ApiKeyRef = builder.prismaNode("ApiKey", {
+builder.prismaNode("ApiKey", {
   id: { field: "id" },
   nullable: true,
   findUnique: ownedByKeyOrg,
@@ -30,7 +30,7 @@ const ApiKeyRef = builder.prismaNode("ApiKey", {
   }),
 });
 
-const AccessTokenRef = builder.prismaNode("AccessToken", {
+builder.prismaNode("AccessToken", {
   id: { field: "id" },
   nullable: true,
   findUnique: ownedByKeyOrg,

@@ -1,12 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { filter, pipe } from "graphql-yoga";
 import { startConnectionForToken } from "../../connections/browser-connect.ts";
-import {
-  disconnectConnection,
-  findConnection,
-  resyncConnection,
-  startConnection,
-} from "../../connections/lifecycle.ts";
+import { disconnectConnection, resyncConnection, startConnection } from "../../connections/lifecycle.ts";
 import { NotFoundError, StripeNotConfiguredError, ValidationError } from "../../errors.ts";
 import type { StripeConnection } from "../../generated/prisma/client.ts";
 import { StripeConnectionStatus } from "../../generated/prisma/enums.ts";
