@@ -102,8 +102,8 @@ try {
       });
     // One at a time: the emulator's "next account to approve" is shared.
     const mutations = await org("reliability-mutations", SIGNING_SECRET, 0);
-    const fuzz = await org("reliability-fuzz", `whsec_reliabilityFuzz${randomBytes(12).toString("hex")}`, 1);
-    const load = await org("reliability-load", `whsec_reliabilityLoad${randomBytes(12).toString("hex")}`, 2);
+    const fuzz = await org("reliability-fuzz", `whsec_${randomBytes(24).toString("hex")}`, 1);
+    const load = await org("reliability-load", `whsec_${randomBytes(24).toString("hex")}`, 2);
     await Promise.all(
       [mutations, fuzz, load].map((world) => waitForStatus(http, gateway.url, world, "READY", 180_000)),
     );
@@ -135,95 +135,101 @@ try {
   const { gateway, schema, mutations, fuzz, load, fuzzToken } = setup.value;
   results.setupSeconds = setup.seconds;
 
-  results.mutations = await runPhase("1. mutated webhook deliveries", 150, (signal) =>
-    runWebhookMutations(
-      { http, transcript, gateway: gateway.url, org: mutations, other: fuzz, seed: settings.seed },
-      {
-        mutations: settings.webhookMutations,
-        resigned: settings.resignedMutations,
-        concurrency: settings.concurrency,
-      },
-      signal,
-    ),
-  );
-
-  results.graphql = await runPhase("2. property-based GraphQL inputs", 180, async (signal) => {
-    const pools = await fuzzPools(http, gateway.url, fuzz, [mutations, load]);
-    const key = (label: string, authorization: string | null, weight: number) => ({
-      credential: { label, authorization },
-      weight,
-    });
-    const fuzzed = await runGraphQLFuzz(
-      {
-        http,
-        gateway: gateway.url,
-        schema,
-        pools,
-        credentials: [
-          key("org API key", `Bearer ${fuzz.apiKey}`, 16),
-          ...(fuzzToken ? [key("browser access token", `Bearer ${fuzzToken}`, 3)] : []),
-          key("admin key", `Bearer ${ADMIN_KEY}`, 1),
-          key("none", null, 1),
-          key("malformed", "Basic dXNlcjpwYXNz", 1),
-          key("unknown key", `Bearer cgw_key_${"0".repeat(40)}`, 1),
-        ],
-        foreignMarkers: [mutations, load].flatMap((world) => [world.account, world.orgId]),
-        seed: settings.seed,
-      },
-      { requests: settings.graphqlRequests, concurrency: settings.concurrency },
-      signal,
-    );
-    return { ...fuzzed, causes: await causesOf(gateway.logFile, new Set(fuzzed.maskedRequestIds)) };
-  });
-
-  results.redis = await runPhase("4. Redis killed and started again", 120, () =>
-    runRedisOutage(
-      { http, transcript, gateway, org: load, redis },
-      { perSecond: settings.webhookRate, downSeconds: settings.redisDownSeconds },
-    ),
-  );
-
-  results.postgres = await runPhase(
-    "3. PostgreSQL stopped under webhook load",
-    60 + settings.postgresDownSeconds + 60,
-    () =>
-      runDatabaseOutage(
-        { http, gateway, org: load, postgres, database: infrastructure.value.databaseA },
-        { perSecond: settings.webhookRate, downSeconds: settings.postgresDownSeconds },
+  const wanted = (scenario: string) => settings.only.has(scenario);
+  if (wanted("1"))
+    results.mutations = await runPhase("1. mutated webhook deliveries", 150, (signal) =>
+      runWebhookMutations(
+        { http, transcript, gateway: gateway.url, org: mutations, other: fuzz, seed: settings.seed },
+        {
+          mutations: settings.webhookMutations,
+          resigned: settings.resignedMutations,
+          concurrency: settings.concurrency,
+        },
+        signal,
       ),
-  );
-  await gateway.stop();
+    );
 
-  results.crash = await runPhase(
-    "5. SIGKILL mid-backfill, restart on the same database",
-    300,
-    async (signal) => {
-      const emulator = await startEmulator({
-        RELIABILITY_EMULATOR_ACCOUNTS: "1",
-        RELIABILITY_EMULATOR_PAYOUTS: String(settings.crashPayouts),
-        RELIABILITY_EMULATOR_CHARGES: String(settings.crashCharges),
+  if (wanted("2"))
+    results.graphql = await runPhase("2. property-based GraphQL inputs", 180, async (signal) => {
+      const pools = await fuzzPools(http, gateway.url, fuzz, [mutations, load]);
+      const key = (label: string, authorization: string | null, weight: number) => ({
+        credential: { label, authorization },
+        weight,
       });
-      return runCrashBackfill(
+      const fuzzed = await runGraphQLFuzz(
         {
           http,
-          postgres,
-          database: infrastructure.value.databaseC,
-          emulator,
-          env: gatewayEnv({
-            databaseUrl: postgres.url(infrastructure.value.databaseC),
-            stripeUrl: emulator.info.url,
-            logLevel: settings.logLevel,
-          }),
-          logFile,
-          secrets,
-          adminKey: ADMIN_KEY,
-          onGateway: (started) => gateways.push(started),
+          gateway: gateway.url,
+          schema,
+          pools,
+          credentials: [
+            key("org API key", `Bearer ${fuzz.apiKey}`, 16),
+            ...(fuzzToken ? [key("browser access token", `Bearer ${fuzzToken}`, 3)] : []),
+            key("admin key", `Bearer ${ADMIN_KEY}`, 1),
+            key("none", null, 1),
+            key("malformed", "Basic dXNlcjpwYXNz", 1),
+            key("unknown key", `Bearer cgw_key_${"0".repeat(40)}`, 1),
+          ],
+          foreignMarkers: [mutations, load].flatMap((world) => [world.account, world.orgId]),
+          seed: settings.seed,
         },
-        { killFraction: 0.3 },
+        { requests: settings.graphqlRequests, concurrency: settings.concurrency },
         signal,
       );
-    },
-  );
+      return { ...fuzzed, causes: await causesOf(gateway.logFile, new Set(fuzzed.maskedRequestIds)) };
+    });
+
+  if (wanted("4"))
+    results.redis = await runPhase("4. Redis killed and started again", 120, () =>
+      runRedisOutage(
+        { http, transcript, gateway, org: load, redis },
+        { perSecond: settings.webhookRate, downSeconds: settings.redisDownSeconds },
+      ),
+    );
+
+  if (wanted("3"))
+    results.postgres = await runPhase(
+      "3. PostgreSQL stopped under webhook load",
+      60 + settings.postgresDownSeconds + 60,
+      () =>
+        runDatabaseOutage(
+          { http, gateway, org: load, postgres, database: infrastructure.value.databaseA },
+          { perSecond: settings.webhookRate, downSeconds: settings.postgresDownSeconds },
+        ),
+    );
+  await gateway.stop();
+
+  if (wanted("5"))
+    results.crash = await runPhase(
+      "5. SIGKILL mid-backfill, restart on the same database",
+      300,
+      async (signal) => {
+        const emulator = await startEmulator({
+          RELIABILITY_EMULATOR_ACCOUNTS: "1",
+          RELIABILITY_EMULATOR_PAYOUTS: String(settings.crashPayouts),
+          RELIABILITY_EMULATOR_CHARGES: String(settings.crashCharges),
+        });
+        return runCrashBackfill(
+          {
+            http,
+            postgres,
+            database: infrastructure.value.databaseC,
+            emulator,
+            env: gatewayEnv({
+              databaseUrl: postgres.url(infrastructure.value.databaseC),
+              stripeUrl: emulator.info.url,
+              logLevel: settings.logLevel,
+            }),
+            logFile,
+            secrets,
+            adminKey: ADMIN_KEY,
+            onGateway: (started) => gateways.push(started),
+          },
+          { killFraction: 0.3 },
+          signal,
+        );
+      },
+    );
   for (const started of gateways) await started.stop();
 
   results.secrets = await runPhase("6. secrets in every log line and answer", 120, async () => {

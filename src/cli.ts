@@ -72,7 +72,9 @@ program
 
 program
   .command("demo")
-  .description("start emulator + gateway with a configured org, and print a connect link to open")
+  .description(
+    "start the emulator and an in-memory gateway with a configured org and webhook endpoint; prints a connect link and a command that pays a payout",
+  )
   .option("--port <port>", "gateway port", "4000")
   .option("--emulator-port <port>", "emulator port", "12111")
   .option("--seed <seed>", "emulator data seed", "demo")
@@ -85,12 +87,28 @@ program
     await waitForSignal(() => demo.close());
   });
 
-/** Keeps a long-running command alive until SIGINT/SIGTERM, then cleans up. */
+/** Whatever a long-running command still has open when stopped, it exits after this long. */
+const STOP_DEADLINE_MS = 15_000;
+
+/** Keeps a long-running command alive until SIGINT/SIGTERM, then cleans up (within STOP_DEADLINE_MS). */
 function waitForSignal(close: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => void close().then(resolve, resolve);
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    let stopping = false;
+    // A Ctrl-C reaches both npm and this process, and npm forwards it: one signal may arrive twice.
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      setTimeout(() => {
+        console.error(`error: did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting anyway`);
+        process.exit(1);
+      }, STOP_DEADLINE_MS).unref();
+      close().then(resolve, (error: unknown) => {
+        console.error(`error: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      });
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
 }
 

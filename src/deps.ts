@@ -17,6 +17,7 @@ import { createPubSub, type GatewayPubSub } from "./pubsub.ts";
 import { createStripeApi, type StripeApi } from "./stripe/api.ts";
 import { createStripeClients, type StripeClients } from "./stripe/client.ts";
 import type { HttpFetch } from "./stripe/oauth.ts";
+import { createStripePlatformApi, type StripePlatformApi } from "./stripe/platform.ts";
 import { createEventBatcher, type EventBatcher } from "./sync/event-batcher.ts";
 import { createSyncScheduler, type SyncScheduler } from "./sync/scheduler.ts";
 
@@ -42,6 +43,8 @@ export type Deps = {
   stripe: StripeClients;
   /** Rate-budgeted, retrying reads from Stripe for a connection */
   stripeApi: StripeApi;
+  /** An org's own calls with its secret key: checking the key, its Connect webhook endpoint */
+  stripePlatform: StripePlatformApi;
   sync: SyncScheduler;
   /** Webhook events applied in shared transactions (group commit) */
   eventBatcher: EventBatcher;
@@ -105,6 +108,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     onCredentialsRejected: (connectionId) => markCredentialsRejected({ db, pubsub }, connectionId),
   });
   const stripeApi = createStripeApi({ stripe, logger, clock }, { retryBaseMs: overrides.retryBaseMs });
+  const stripePlatform = createStripePlatformApi({
+    apiUrl: config.stripe.apiUrl,
+    retryBaseMs: overrides.retryBaseMs,
+  });
   const sync = createSyncScheduler({ config, db, clock, logger, pubsub, stripeApi });
   const eventBatcher = createEventBatcher({ config, db, clock, logger, pubsub, stripeApi });
   return {
@@ -122,6 +129,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     credentials,
     stripe,
     stripeApi,
+    stripePlatform,
     sync,
     eventBatcher,
     async close() {

@@ -1,59 +1,74 @@
-// The only module with side effects: environment → deps → HTTP server → graceful shutdown.
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
+// The only module with side effects: environment → deps → HTTP + WebSocket server → graceful shutdown.
+// `npm start` runs it with `node --env-file-if-exists=.env`: variables set in the environment win over the file.
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createDeps } from "./deps.ts";
-import { attachWebSocket } from "./http/websocket.ts";
+import { ListenError, type ListeningGateway, listenGateway } from "./http/listen.ts";
 
+/** In-flight requests get this long to finish after SIGTERM/SIGINT; then their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** The whole shutdown (requests, then workers and the database) never takes longer than this. */
+const SHUTDOWN_DEADLINE_MS = 20_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const deps = await createDeps(config);
   const app = createApp(deps);
-  const server = <Server>serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (address) => {
-    deps.logger.info(
-      { port: address.port, host: config.host, database: deps.db.kind, publicUrl: config.publicUrl },
-      `gateway listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${address.port}/graphql`,
-    );
-  });
-
-  const websocket = attachWebSocket(server, app.graphql, deps);
-
+  let gateway: ListeningGateway;
+  try {
+    gateway = await listenGateway(app, deps, { port: config.port, host: config.host });
+  } catch (error) {
+    await deps.close();
+    throw error;
+  }
+  deps.logger.info(
+    { port: gateway.port, host: config.host, database: deps.db.kind, publicUrl: config.publicUrl },
+    `gateway listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${gateway.port}/graphql`,
+  );
   deps.sync.startWorkers();
 
   let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
+  const shutdown = async (signal: NodeJS.Signals) => {
+    // A Ctrl-C reaches both npm and the gateway, and npm forwards it: one signal may arrive twice.
     if (stopping) return;
     stopping = true;
     deps.logger.info({ signal }, "shutting down: finishing in-flight requests");
-    const force = setTimeout(() => {
-      deps.logger.warn("in-flight requests did not finish in time; closing anyway");
-      server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    // WebSocket clients are told to go away (1001) so that they reconnect to another instance.
-    void websocket.close();
-    // close() stops accepting and resolves once every in-flight request has been answered
-    server.close(async () => {
-      clearTimeout(force);
-      await deps.close();
-      deps.logger.info("stopped");
-      process.exit(0);
+    setTimeout(() => {
+      deps.logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    // HTTP first (WebSocket clients are told to go away with 1001, so that they reconnect to another
+    // instance), then the workers, pubsub and database that requests were using.
+    await gateway.close({
+      graceMs: SHUTDOWN_GRACE_MS,
+      onGraceExceeded: () => deps.logger.warn("in-flight requests did not finish in time; closing anyway"),
     });
-    server.closeIdleConnections();
+    await deps.close();
+    deps.logger.info("stopped");
+    process.exit(0);
   };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+  const onSignal = (signal: NodeJS.Signals) => {
+    shutdown(signal).catch((error: unknown) => {
+      deps.logger.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    });
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 }
 
 main().catch((error: unknown) => {
-  // Config problems are the user's to fix: print them plainly, without a stack trace.
+  // Problems that are the user's to fix are printed plainly, in one line each, without a stack trace.
   console.error(error instanceof ConfigError ? error.message : `gateway failed to start: ${describe(error)}`);
   process.exit(1);
 });
 
 function describe(error: unknown): string {
+  if (error instanceof ListenError && error.code === "EADDRINUSE") {
+    return `port ${error.port} is already in use (another gateway, or another program, listens there): stop it, or set PORT to a free port, e.g. PORT=${error.port === 65535 ? 4000 : error.port + 1} npm start`;
+  }
+  if (error instanceof ListenError && error.code === "EACCES") {
+    return `port ${error.port} needs privileges this process does not have: set PORT to a port above 1023, e.g. PORT=4000 npm start`;
+  }
   return error instanceof Error ? error.message : String(error);
 }

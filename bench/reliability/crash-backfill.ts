@@ -4,6 +4,7 @@
 // pages it fetched compared with a fresh backfill, and per resource the rows against the emulator's
 // objects: missing, extra, duplicated.
 
+import { randomBytes } from "node:crypto";
 import { RESOURCES, type ResourceSpec } from "../../src/stripe/resources.ts";
 import type { Child } from "../child.ts";
 import { type GatewayProcess, startGateway } from "./gateway-process.ts";
@@ -114,7 +115,7 @@ export async function runCrashBackfill(
   const org = await setUpOrg(context.http, first.url, info, context.secrets, {
     name: "reliability-crash",
     adminKey: context.adminKey,
-    signingSecret: "whsec_reliabilityCrash0123456789abcdef",
+    signingSecret: `whsec_${randomBytes(24).toString("hex")}`,
     account,
     waitReady: false,
   });

@@ -5,7 +5,7 @@
 import * as fc from "fast-check";
 import type { GraphQLSchema } from "graphql";
 import { type GraphQLInputType, getNamedType, isInputObjectType } from "graphql";
-import type { IdPools } from "./graphql/arbitraries.ts";
+import { type IdPools, withDeepJson } from "./graphql/arbitraries.ts";
 import { operation, rootFields } from "./graphql/documents.ts";
 import { leaksIn, MASKED } from "./graphql/leaks.ts";
 import type { Http } from "./http.ts";
@@ -30,6 +30,8 @@ export type GraphQLFuzzResults = {
   maskedRequestIds: string[];
   crossOrg: number;
   crossOrgExamples: Example[];
+  /** Requests this bench failed to build or send (its own errors, not the gateway's) */
+  benchErrors: Tally;
   seconds: number;
 };
 
@@ -101,57 +103,65 @@ export async function runGraphQLFuzz(
     maskedRequestIds: [],
     crossOrg: 0,
     crossOrgExamples: [],
+    benchErrors: new Tally(),
     seconds: 0,
   };
   const covered = new Set<string>();
-  await inPool(plans, counts.concurrency, signal, async ([op, credential, transport]) => {
-    const body = JSON.stringify({ query: op.query, variables: op.variables });
-    // Subscriptions: two in three as GraphQL over SSE (read for 400 ms), one as a plain POST.
-    const streaming = op.kind === "subscription" && transport > 0;
-    const answer = await context.http.request(`${context.gateway}/graphql`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        ...(streaming ? { accept: "text/event-stream" } : {}),
-        ...(credential.authorization === null ? {} : { authorization: credential.authorization }),
-      },
-      body,
-      timeoutMs: 30_000,
-      ...(streaming ? { streamMs: 400 } : {}),
-    });
-    results.requests += 1;
-    covered.add(`${op.kind}.${op.field}`);
-    results.byKind.add(op.kind);
-    results.credentials.add(credential.label);
-    results.statuses.add(answer.status === 0 ? "no answer" : answer.status);
-    const example = (detail?: string): Example => ({
-      field: `${op.kind}.${op.field}`,
-      status: answer.status,
-      request: body.slice(0, 400),
-      answer: answer.body.slice(0, 400),
-      detail,
-    });
-    if (answer.status >= 500) results.serverErrorCount += 1;
-    if ((answer.status >= 500 || answer.status <= 0) && results.serverErrors.length < 10)
-      results.serverErrors.push(example(answer.error));
-    const shown = `${JSON.stringify(answer.headers)}\n${answer.body}`;
-    for (const leak of leaksIn(shown, body)) {
-      results.leaks.add(leak.name);
-      if (results.leakExamples.length < 10) results.leakExamples.push(example(`${leak.name}: ${leak.match}`));
-    }
-    if (answer.body.includes(MASKED)) {
-      results.masked.add(`${op.kind}.${op.field}`);
-      const requestId = answer.headers["x-request-id"];
-      if (typeof requestId === "string") results.maskedRequestIds.push(requestId);
-    }
-    const marker = context.foreignMarkers.find(
-      (value) => answer.body.includes(value) && !body.includes(value),
-    );
-    if (marker) {
-      results.crossOrg += 1;
-      if (results.crossOrgExamples.length < 5) results.crossOrgExamples.push(example(`shows ${marker}`));
-    }
-  });
+  await inPool(
+    plans,
+    counts.concurrency,
+    signal,
+    async ([op, credential, transport]) => {
+      const body = withDeepJson(JSON.stringify({ query: op.query, variables: op.variables }));
+      // Subscriptions: two in three as GraphQL over SSE (read for 400 ms), one asking for JSON only.
+      const subscription = op.kind === "subscription";
+      const answer = await context.http.request(`${context.gateway}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(subscription ? { accept: transport > 0 ? "text/event-stream" : "application/json" } : {}),
+          ...(credential.authorization === null ? {} : { authorization: credential.authorization }),
+        },
+        body,
+        timeoutMs: 30_000,
+        ...(subscription ? { streamMs: 400 } : {}),
+      });
+      results.requests += 1;
+      covered.add(`${op.kind}.${op.field}`);
+      results.byKind.add(op.kind);
+      results.credentials.add(credential.label);
+      results.statuses.add(answer.status === 0 ? "no answer" : answer.status);
+      const example = (detail?: string): Example => ({
+        field: `${op.kind}.${op.field}`,
+        status: answer.status,
+        request: body.slice(0, 400),
+        answer: answer.body.slice(0, 400),
+        detail,
+      });
+      if (answer.status >= 500) results.serverErrorCount += 1;
+      if ((answer.status >= 500 || answer.status <= 0) && results.serverErrors.length < 10)
+        results.serverErrors.push(example(answer.error));
+      const shown = `${JSON.stringify(answer.headers)}\n${answer.body}`;
+      for (const leak of leaksIn(shown, body)) {
+        results.leaks.add(leak.name);
+        if (results.leakExamples.length < 10)
+          results.leakExamples.push(example(`${leak.name}: ${leak.match}`));
+      }
+      if (answer.body.includes(MASKED)) {
+        results.masked.add(`${op.kind}.${op.field}`);
+        const requestId = answer.headers["x-request-id"];
+        if (typeof requestId === "string") results.maskedRequestIds.push(requestId);
+      }
+      const marker = context.foreignMarkers.find(
+        (value) => answer.body.includes(value) && !body.includes(value),
+      );
+      if (marker) {
+        results.crossOrg += 1;
+        if (results.crossOrgExamples.length < 5) results.crossOrgExamples.push(example(`shows ${marker}`));
+      }
+    },
+    results.benchErrors,
+  );
   results.fieldsCovered = [...covered].sort();
   results.seconds = (performance.now() - began) / 1000;
   return results;

@@ -20,7 +20,7 @@ async function* lines(file: string): AsyncGenerator<Line> {
 }
 
 const describe = (line: Line) =>
-  `${line.msg ?? "?"}${line.err ? ` — ${line.err.type ?? "Error"}: ${(line.err.message ?? "").split("\n")[0]!.slice(0, 140)}` : ""}`;
+  `${line.msg ?? "?"}${line.err ? ` — ${line.err.type ?? "Error"}: ${(line.err.message ?? "").replace(/\s+/g, " ").trim().slice(0, 160)}` : ""}`;
 
 /** Lines at error level or above (pino 50+), by message and error. */
 export async function errorLines(file: string): Promise<Tally> {

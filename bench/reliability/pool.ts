@@ -1,16 +1,25 @@
-/** Runs `work` over `items` with at most `concurrency` at once; stops taking new items once `signal` aborts. */
+/**
+ * Runs `work` over `items` with at most `concurrency` at once; stops taking new items once `signal` aborts.
+ * An item whose work throws is counted in `failed` (by message) and the others go on.
+ */
 export async function inPool<T>(
   items: readonly T[],
   concurrency: number,
   signal: AbortSignal,
   work: (item: T, index: number) => Promise<void>,
+  failed?: Tally,
 ): Promise<number> {
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (!signal.aborted && next < items.length) {
       const index = next++;
-      await work(items[index]!, index);
+      try {
+        await work(items[index]!, index);
+      } catch (error) {
+        if (!failed) throw error;
+        failed.add(error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 120) : String(error));
+      }
       done += 1;
     }
   };

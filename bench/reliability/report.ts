@@ -89,6 +89,12 @@ export function checks(results: RunResults): Check[] {
           figure: `${n(replay.reduce((a, f) => a + f.outcomes.get("duplicate"), 0))} of ${n(replay.reduce((a, f) => a + f.sent, 0))}`,
           passed: replay.every((f) => f.outcomes.get("duplicate") === f.sent),
         },
+        {
+          scenario: "1",
+          name: "deliveries the bench failed to send",
+          figure: `${n(m.benchErrors.total())}${m.benchErrors.total() ? ` (${statuses(m.benchErrors)})` : ""}`,
+          passed: m.benchErrors.total() === 0,
+        },
       ];
     }),
     ...phaseChecks("2. GraphQL inputs", results.graphql, (g) => [
@@ -115,6 +121,12 @@ export function checks(results: RunResults): Check[] {
         name: "requests without an answer",
         figure: n(g.statuses.get("no answer")),
         passed: g.statuses.get("no answer") === 0,
+      },
+      {
+        scenario: "2",
+        name: "requests the bench failed to send",
+        figure: `${n(g.benchErrors.total())}${g.benchErrors.total() ? ` (${statuses(g.benchErrors)})` : ""}`,
+        passed: g.benchErrors.total() === 0,
       },
     ]),
     ...phaseChecks("3. PostgreSQL stopped", results.postgres, (p) => {
@@ -344,7 +356,7 @@ ${
     : ""
 }
 How: for each request fast-check picks a root field of the schema the gateway serves (queries, mutations, and subscriptions — two in
-three over SSE, read for 400 ms, one as a plain POST), its arguments as variables or inline literals, and a selection up to 4 levels
+three over SSE, read for 400 ms, one with \`Accept: application/json\`), its arguments as variables or inline literals, and a selection up to 4 levels
 deep whose nested fields take generated arguments too (bench/reliability/graphql/). Values: own ids, another org's ids, malformed and
 type-confused global ids; strings with unicode, control characters, injections, up to 60 KB; Ints at and past 32 and 53 bits,
 negative, fractional; invalid DateTimes; JSON 5,000 levels deep or 8,000 keys wide; invalid enum values; input objects with fields

@@ -26,6 +26,8 @@ export const settings = {
   redisPort: num("RELIABILITY_REDIS_PORT", 6390),
   /** The gateways' pino level: every line is scanned for secrets */
   logLevel: process.env.RELIABILITY_LOG_LEVEL || "debug",
+  /** Scenarios to run, e.g. "1,2" (default all; the others are reported as not run) */
+  only: new Set((process.env.RELIABILITY_ONLY || "1,2,3,4,5,6").split(",").map((item) => item.trim())),
   /** The whole run is stopped (children killed, partial report written) after this many seconds */
   runDeadlineSeconds: num("RELIABILITY_DEADLINE_SECONDS", 600),
 } as const;

@@ -35,6 +35,8 @@ export type MutationResults = {
   planned: number;
   families: FamilyResult[];
   violations: Violation[];
+  /** Deliveries this bench failed to build or send (its own errors, not the gateway's) */
+  benchErrors: Tally;
   seconds: number;
 };
 
@@ -82,6 +84,7 @@ export async function runWebhookMutations(
   const began = performance.now();
   const families = new Map<string, FamilyResult>();
   const violations: Violation[] = [];
+  const benchErrors = new Tally();
   const familyOf = (family: string, kind: MutationClass) => {
     let result = families.get(family);
     if (!result) {
@@ -146,47 +149,60 @@ export async function runWebhookMutations(
       timeoutMs: 15_000,
     });
 
-  await inPool(jobs, counts.concurrency, signal, async ({ m, params }) => {
-    const base = freshBase(context);
-    const sent = m.apply(base, params);
-    const result = familyOf(m.family, m.class);
-    if (m.class === "replay") {
-      const first = await send(base, sent);
-      tally(familyOf("replay: first delivery", "transport"), first.status, first.body, {
-        signature: signatureOf(sent),
-        body: sent.body,
-      });
-    } else if (m.class === "forged" && isUnchanged(base, sent)) {
-      result.unchanged += 1;
-      return;
-    }
-    const answer = await send(base, sent);
-    tally(result, answer.status, answer.body, { signature: signatureOf(sent), body: sent.body });
-  });
+  await inPool(
+    jobs,
+    counts.concurrency,
+    signal,
+    async ({ m, params }) => {
+      const base = freshBase(context);
+      const sent = m.apply(base, params);
+      const result = familyOf(m.family, m.class);
+      if (m.class === "replay") {
+        const first = await send(base, sent);
+        tally(familyOf("replay: first delivery", "transport"), first.status, first.body, {
+          signature: signatureOf(sent),
+          body: sent.body,
+        });
+      } else if (m.class === "forged" && isUnchanged(base, sent)) {
+        result.unchanged += 1;
+        return;
+      }
+      const answer = await send(base, sent);
+      tally(result, answer.status, answer.body, { signature: signatureOf(sent), body: sent.body });
+    },
+    benchErrors,
+  );
 
   // Framing, over raw sockets: every case a few times, a few at once (some wait for bytes that never come).
   const framingJobs = FRAMINGS.flatMap((framing) => Array.from({ length: 6 }, (_, n) => ({ framing, n })));
   const host = new URL(context.gateway).host;
-  await inPool(framingJobs, 12, signal, async ({ framing, n }) => {
-    const base = freshBase(context);
-    const bytes = framing.request(base, host, n);
-    const answer = await rawExchange(context.gateway, bytes, {
-      transcript: context.transcript,
-      path: base.path,
-      waitMs: framing.waitMs,
-      halfClose: framing.halfClose,
-    });
-    tally(familyOf(`framing: ${framing.family}`, "framing"), answer.status, answer.body, {
-      signature: `t=${base.t},v1=${base.v1}`,
-      body: bytes,
-    });
-  });
+  await inPool(
+    framingJobs,
+    12,
+    signal,
+    async ({ framing, n }) => {
+      const base = freshBase(context);
+      const bytes = framing.request(base, host, n);
+      const answer = await rawExchange(context.gateway, bytes, {
+        transcript: context.transcript,
+        path: base.path,
+        waitMs: framing.waitMs,
+        halfClose: framing.halfClose,
+      });
+      tally(familyOf(`framing: ${framing.family}`, "framing"), answer.status, answer.body, {
+        signature: `t=${base.t},v1=${base.v1}`,
+        body: bytes,
+      });
+    },
+    benchErrors,
+  );
 
   return {
     seed: context.seed,
     planned: jobs.length + framingJobs.length,
     families: [...families.values()],
     violations,
+    benchErrors,
     seconds: (performance.now() - began) / 1000,
   };
 }

@@ -74,3 +74,31 @@ export async function deauthorizeInTransaction(
     },
   });
 }
+
+/**
+ * PENDING connections nobody came back to: every OAuth state issued for them has expired (or was used by
+ * a failed return) without a grant. Marked EXPIRED one by one, each announced like any status change; a
+ * reconnect (startStripeConnection with reconnectConnectionId) makes one PENDING again. A return that
+ * is exchanging its code at this moment still wins: its grant makes the connection SYNCING.
+ */
+export async function expireAbandonedConnections(deps: StatusDeps & { clock: { now(): Date } }) {
+  const now = deps.clock.now();
+  const abandoned = await deps.db.prisma.stripeConnection.findMany({
+    where: { status: "PENDING", oauthStates: { none: { expiresAt: { gt: now } } } },
+    select: { id: true, lastError: true },
+  });
+  for (const { id, lastError } of abandoned) {
+    const expired = await deps.db.prisma.stripeConnection.updateManyAndReturn({
+      // still PENDING: a grant stored meanwhile stands
+      where: { id, status: "PENDING" },
+      data: {
+        status: "EXPIRED",
+        // a failed return (the merchant declined) says more than the expiry
+        lastError: lastError ?? "The merchant did not finish connecting before the link expired.",
+        lastErrorCode: lastError ? undefined : "EXPIRED",
+      },
+    });
+    for (const connection of expired) publishConnection(deps, connection);
+  }
+  return abandoned.length;
+}

@@ -58,6 +58,8 @@ export const errors = {
     }),
   resourceMissing: (label: string, id: string, param = "id") =>
     apiError(404, { code: "resource_missing", param, message: `No such ${label}: '${id}'` }),
+  missingParameter: (param: string) =>
+    apiError(400, { code: "parameter_missing", param, message: `Missing required param: ${param}.` }),
   unknownParameter: (param: string) =>
     apiError(400, { code: "parameter_unknown", param, message: `Received unknown parameter: ${param}` }),
   invalidInteger: (param: string, message: string) =>

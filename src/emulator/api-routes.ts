@@ -8,6 +8,7 @@ import { fundsAvailable, RESOURCES, resourceSpec } from "./resources.ts";
 import type { EmulatorEnv, EmulatorState } from "./state.ts";
 import { connectionKey } from "./store.ts";
 import type { Mode } from "./types.ts";
+import { registerWebhookEndpointRoutes } from "./webhook-endpoint-routes.ts";
 
 type ApiEnv = EmulatorEnv & { Variables: { caller: Caller } };
 
@@ -87,5 +88,6 @@ export function registerApiRoutes(app: Hono<EmulatorEnv>, state: EmulatorState, 
       c.json(retrieveObject(context(c), c.req.param("id") as string)),
     );
   }
+  registerWebhookEndpointRoutes(api, state);
   app.route("/", api);
 }

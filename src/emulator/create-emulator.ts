@@ -15,7 +15,7 @@ import { createPlatforms, type Platform, type PlatformInput } from "./platforms.
 import { createRandom, randomToken } from "./random.ts";
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from "./rate-limit.ts";
 import type { EmulatorEnv, EmulatorState, OAuthDecision } from "./state.ts";
-import { Store } from "./store.ts";
+import { connectionKey, Store } from "./store.ts";
 import { TokenStore } from "./tokens.ts";
 import { type DeliveryOptions, WebhookDispatcher, type WebhookEndpointInput } from "./webhooks.ts";
 
@@ -89,7 +89,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     apiVersion,
   });
   const runtimeIds = createRandom(`${seed}/runtime`);
-  const webhooks = new WebhookDispatcher(clock, options.delivery);
+  const webhooks = new WebhookDispatcher(
+    clock,
+    options.delivery,
+    (accountId, platformId, mode) =>
+      store.account(accountId)?.connections.has(connectionKey(platformId, mode)) ?? false,
+  );
   for (const endpoint of options.webhookEndpoints ?? []) webhooks.addEndpoint(endpoint);
   const state: EmulatorState = {
     store,

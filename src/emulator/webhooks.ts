@@ -14,6 +14,17 @@ export interface WebhookEndpoint {
   mode: Mode | "both";
   /** Event types (`*` wildcards allowed). */
   enabledEvents: string[];
+  /**
+   * The platform that created it with `POST /v1/webhook_endpoints`: it then receives the events of the
+   * accounts connected to that platform only. Null for endpoints of the control API: every account's.
+   */
+  platformId: string | null;
+  /** Disabled endpoints receive nothing (`POST /v1/webhook_endpoints/:id` with `disabled`). */
+  status: "enabled" | "disabled";
+  created: number;
+  description: string | null;
+  metadata: Record<string, string>;
+  apiVersion: string | null;
 }
 
 export interface WebhookEndpointInput {
@@ -22,7 +33,14 @@ export interface WebhookEndpointInput {
   connect?: boolean;
   mode?: Mode | "both";
   enabledEvents?: string[];
+  platformId?: string | null;
+  description?: string | null;
+  metadata?: Record<string, string>;
+  apiVersion?: string | null;
 }
+
+/** Whether an account has (or had) the platform's app installed in a mode. */
+export type ConnectedTo = (accountId: string, platformId: string, mode: Mode) => boolean;
 
 export interface DeliveryOptions {
   /** First retry delay; doubles each attempt (Stripe's backoff, compressed). */
@@ -35,6 +53,8 @@ export interface DeliveryOptions {
   delayMs: number;
   /** Deliver the events recorded in one tick in reverse order. */
   reorder: boolean;
+  /** How deliveries travel (default: the global fetch); tests route them to an in-process server. */
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 const DEFAULT_DELIVERY: DeliveryOptions = {
@@ -44,6 +64,7 @@ const DEFAULT_DELIVERY: DeliveryOptions = {
   duplicate: 0,
   delayMs: 0,
   reorder: false,
+  fetch: (url, init) => fetch(url, init),
 };
 
 export interface DeliveryAttempt {
@@ -85,6 +106,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly clock: EmulatorClock,
     options: Partial<DeliveryOptions> = {},
+    private readonly connectedTo: ConnectedTo = () => true,
   ) {
     this.options = { ...DEFAULT_DELIVERY, ...options };
   }
@@ -97,6 +119,12 @@ export class WebhookDispatcher {
       connect: input.connect ?? true,
       mode: input.mode ?? "both",
       enabledEvents: input.enabledEvents ?? ["*"],
+      platformId: input.platformId ?? null,
+      status: "enabled",
+      created: this.clock.seconds(),
+      description: input.description ?? null,
+      metadata: input.metadata ?? {},
+      apiVersion: input.apiVersion ?? null,
     };
     this.endpoints.push(endpoint);
     return endpoint;
@@ -111,10 +139,14 @@ export class WebhookDispatcher {
   /** Endpoints that should receive the event. */
   recipients(event: StripeObject): WebhookEndpoint[] {
     const mode: Mode = event.livemode ? "live" : "test";
+    const account = typeof event.account === "string" ? event.account : null;
     return this.endpoints.filter(
       (e) =>
+        e.status === "enabled" &&
         (e.mode === "both" || e.mode === mode) &&
-        e.connect === (typeof event.account === "string") &&
+        e.connect === (account !== null) &&
+        // A platform's Connect endpoint hears of its own connected accounts only.
+        (e.platformId === null || account === null || this.connectedTo(account, e.platformId, mode)) &&
         typeMatches(e.enabledEvents, event.type as string),
     );
   }
@@ -163,7 +195,7 @@ export class WebhookDispatcher {
       };
       try {
         // Every attempt carries a fresh timestamp and signature, as Stripe's retries do.
-        const response = await fetch(endpoint.url, {
+        const response = await this.options.fetch(endpoint.url, {
           method: "POST",
           headers: {
             "content-type": "application/json; charset=utf-8",

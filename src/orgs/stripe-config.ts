@@ -17,24 +17,95 @@ export type SetStripeConfigInput = {
 
 const REQUIRED = ["connectMethod", "clientId", "secretKey"] as const;
 
+/**
+ * What Stripe said of a secret key (`GET /v1/account` with it); `message` for people. Declared here so
+ * that orgs/ stays below stripe/: the caller passes Stripe's check in.
+ */
+export type SecretKeyCheck = (secretKey: string) => Promise<{
+  outcome: "accepted" | "rejected" | "unchecked";
+  message: string | null;
+}>;
+
+const API_KEYS_PAGE = "the Stripe Dashboard → Developers → API keys";
+
+/** The README's own example values, pasted as they are. */
+const README_PLACEHOLDERS = new Set([
+  "sk_live_…",
+  "sk_test_…",
+  "sk_test_...",
+  "sk_live_...",
+  "ca_…",
+  "whsec_…",
+]);
+
+/** An example or template rather than a value: ellipses, angle brackets, or a prefix with nothing after it. */
+function placeholderKind(value: string): "readme" | "placeholder" | null {
+  if (README_PLACEHOLDERS.has(value)) return "readme";
+  if (/…|\.\.\.|[<>\s]|^(sk|rk|pk)_(live|test)_$|^(ca|whsec)_$/.test(value)) return "placeholder";
+  return null;
+}
+
+function placeholderMessage(value: string, what: string): string | null {
+  const kind = placeholderKind(value);
+  if (kind === "readme") return `this is the README's placeholder, not a value: ${what}`;
+  if (kind === "placeholder") return `this is a placeholder, not a value: ${what}`;
+  return null;
+}
+
+const SECRET_KEY_HOWTO = `paste the secret key (sk_live_… or sk_test_…, then letters and digits) from ${API_KEYS_PAGE}`;
+const CLIENT_ID_HOWTO =
+  'paste the OAuth client id: the client_id parameter (ca_…) of the app\'s "Live mode link" on its Settings tab (legacy Connect: Connect settings)';
+
+/** The problem with a secret key's form (what it looks like it is instead), or null. */
+function secretKeyProblem(value: string): string | null {
+  const placeholder = placeholderMessage(value, SECRET_KEY_HOWTO);
+  if (placeholder) return placeholder;
+  if (/^(sk|rk)_(live|test)_[A-Za-z0-9]+$/.test(value)) return null;
+  if (/^pk_(live|test)_/.test(value))
+    return `this is a publishable key (pk_…, the one browsers use): ${SECRET_KEY_HOWTO}`;
+  if (/^ca_/.test(value))
+    return `this is an OAuth client id (ca_…), which goes in clientId: ${SECRET_KEY_HOWTO}`;
+  if (/^whsec_/.test(value))
+    return `this is a webhook signing secret (whsec_…), which goes in webhookSigningSecret: ${SECRET_KEY_HOWTO}`;
+  return "must be a Stripe secret key starting with sk_live_, sk_test_, rk_live_ or rk_test_";
+}
+
+function clientIdProblem(value: string): string | null {
+  const placeholder = placeholderMessage(value, CLIENT_ID_HOWTO);
+  if (placeholder) return placeholder;
+  if (/^ca_[A-Za-z0-9]+$/.test(value)) return null;
+  if (/^(sk|rk)_(live|test)_/.test(value))
+    return `this is a secret key, which goes in secretKey: ${CLIENT_ID_HOWTO}`;
+  if (/^pk_(live|test)_/.test(value)) return `this is a publishable key (pk_…): ${CLIENT_ID_HOWTO}`;
+  return "must be an OAuth client id starting with ca_ (from the app's Settings tab)";
+}
+
+function signingSecretProblem(value: string): string | null {
+  const placeholder = placeholderMessage(
+    value,
+    "paste the signing secret (whsec_…) of your webhook destination, or let registerStripeWebhookEndpoint create the destination and store its secret",
+  );
+  if (placeholder) return placeholder;
+  if (/^whsec_[A-Za-z0-9+/=_-]+$/.test(value)) return null;
+  return "must be a webhook signing secret starting with whsec_";
+}
+
+/** A trimmed string checked by `problem` (one message per field). */
+const checkedString = (problem: (value: string) => string | null) =>
+  z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      const message = problem(value);
+      if (message) ctx.addIssue({ code: "custom", message });
+    });
+
 function fieldSchemas(marketplaceUrl: string) {
   const marketplace = new URL(marketplaceUrl);
   return {
     connectMethod: z.enum(["STRIPE_APP", "LEGACY_CONNECT"]),
-    clientId: z
-      .string()
-      .trim()
-      .regex(
-        /^ca_[A-Za-z0-9]+$/,
-        "must be an OAuth client id starting with ca_ (from the app's Settings tab)",
-      ),
-    secretKey: z
-      .string()
-      .trim()
-      .regex(
-        /^(sk|rk)_(live|test)_[A-Za-z0-9]+$/,
-        "must be a Stripe secret key starting with sk_live_, sk_test_, rk_live_ or rk_test_",
-      ),
+    clientId: checkedString(clientIdProblem),
+    secretKey: checkedString(secretKeyProblem),
     customAuthorizationUrl: z
       .string()
       .trim()
@@ -42,10 +113,7 @@ function fieldSchemas(marketplaceUrl: string) {
         const problem = customAuthorizationUrlProblem(value, marketplace);
         if (problem) ctx.addIssue({ code: "custom", message: problem });
       }),
-    webhookSigningSecret: z
-      .string()
-      .trim()
-      .regex(/^whsec_[A-Za-z0-9+/=_-]+$/, "must be a webhook signing secret starting with whsec_"),
+    webhookSigningSecret: checkedString(signingSecretProblem),
     defaultReturnUrl: z
       .string()
       .trim()
@@ -107,33 +175,60 @@ function validateStripeConfigInput(
   return checked;
 }
 
+export type SetStripeConfigDeps = {
+  prisma: PrismaClient;
+  secrets: SecretBox;
+  marketplaceUrl: string;
+  pubsub?: Pick<GatewayPubSub, "publish">;
+  /** Asks Stripe whether it takes a new secret key; without it (scripts) keys are saved as given. */
+  checkSecretKey?: SecretKeyCheck;
+};
+
+/** The saved config, and what the org should know about it (a key saved without Stripe's word on it). */
+export type SetStripeConfigResult = { stripeConfig: StripeConfig; warnings: string[] };
+
 /**
  * Saves the given fields of an org's Stripe config (secrets encrypted); nothing is saved when any is
- * invalid. With `pubsub`, every instance's cache (src/orgs/cache.ts) drops the org's webhook signing
+ * invalid, or when Stripe refuses a new secret key. A key Stripe could not be asked about is saved, with a
+ * warning. With `pubsub`, every instance's cache (src/orgs/cache.ts) drops the org's webhook signing
  * secret at once; without it (scripts), within the cache's max age.
  */
 export async function setStripeConfig(
-  deps: {
-    prisma: PrismaClient;
-    secrets: SecretBox;
-    marketplaceUrl: string;
-    pubsub?: Pick<GatewayPubSub, "publish">;
-  },
+  deps: SetStripeConfigDeps,
   orgId: string,
   input: SetStripeConfigInput,
-): Promise<StripeConfig> {
-  const saved = await saveStripeConfig(deps, orgId, input);
+): Promise<SetStripeConfigResult> {
+  const existing = await deps.prisma.stripeConfig.findUnique({ where: { orgId } });
+  const checked = validateStripeConfigInput(input, existing, deps.marketplaceUrl);
+  const warnings: string[] = [];
+  if (checked.secretKey && deps.checkSecretKey) {
+    // Before anything is written, and outside any transaction: Stripe may take seconds to answer.
+    const verdict = await deps.checkSecretKey(checked.secretKey);
+    if (verdict.outcome === "rejected") {
+      throw new ValidationError([
+        {
+          path: ["input", "secretKey"],
+          message: `Stripe refused this key (${verdict.message}): copy the whole secret key again from ${API_KEYS_PAGE}, in the mode you mean (live or test)`,
+        },
+      ]);
+    }
+    if (verdict.outcome === "unchecked") {
+      warnings.push(
+        `The secret key was saved without Stripe's check: ${verdict.message}. A wrong key shows when the first account connects; save it again to check it.`,
+      );
+    } else if (verdict.message) warnings.push(verdict.message);
+  }
+  const stripeConfig = await saveStripeConfig(deps, orgId, existing, checked);
   deps.pubsub?.publish("cache:invalidate", { kind: "org", key: orgId });
-  return saved;
+  return { stripeConfig, warnings };
 }
 
 async function saveStripeConfig(
-  deps: { prisma: PrismaClient; secrets: SecretBox; marketplaceUrl: string },
+  deps: { prisma: PrismaClient; secrets: SecretBox },
   orgId: string,
-  input: SetStripeConfigInput,
+  existing: StripeConfig | null,
+  checked: Checked,
 ): Promise<StripeConfig> {
-  const existing = await deps.prisma.stripeConfig.findUnique({ where: { orgId } });
-  const checked = validateStripeConfigInput(input, existing, deps.marketplaceUrl);
   const data = {
     ...(checked.connectMethod ? { connectMethod: checked.connectMethod as StripeConnectMethod } : {}),
     ...(checked.clientId ? { clientId: checked.clientId } : {}),

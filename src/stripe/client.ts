@@ -26,12 +26,14 @@ export type StripeClientsDeps = {
   onCredentialsRejected(connectionId: string): Promise<unknown>;
 };
 
-/** Points the official SDK at STRIPE_API_URL (Stripe, or the emulator) with per-request credentials. */
-export function createStripeClients(deps: StripeClientsDeps): StripeClients {
-  const api = new URL(deps.apiUrl);
+/**
+ * The official SDK pointed at STRIPE_API_URL (Stripe, or the emulator). The key given here is never used:
+ * every call passes its own (a connection's token, an org's secret key) in the request options.
+ */
+export function createStripeSdk(apiUrl: string): Stripe {
+  const api = new URL(apiUrl);
   const protocol = api.protocol === "http:" ? "http" : "https";
-  // The key given here is never used: every call passes its connection's key in the request options.
-  const sdk = new Stripe("sk_gateway_per_request_key", {
+  return new Stripe("sk_gateway_per_request_key", {
     host: api.hostname,
     port: Number(api.port || (protocol === "http" ? 80 : 443)),
     protocol,
@@ -41,6 +43,11 @@ export function createStripeClients(deps: StripeClientsDeps): StripeClients {
     telemetry: false,
     appInfo: { name: "stripe-connect-gateway" },
   });
+}
+
+/** Per-connection calls through the SDK, with per-request credentials. */
+export function createStripeClients(deps: StripeClientsDeps): StripeClients {
+  const sdk = createStripeSdk(deps.apiUrl);
 
   return {
     async withConnection(connectionId, call) {

@@ -3,10 +3,12 @@ import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { GatewayCache } from "../orgs/cache.ts";
+import { unixToDate } from "../stripe/resources.ts";
 import { type SignatureProblem, verifyStripeSignature } from "../stripe/webhook-signature.ts";
 import type { StripeEventPayload } from "./apply-event.ts";
 import type { EventBatcher } from "./event-batcher.ts";
 import type { SyncDeps } from "./sync-deps.ts";
+import { isStorableDate } from "./upsert.ts";
 
 /** Why a delivery is acknowledged without being stored: there is nothing to apply it to. */
 export type IgnoreReason =
@@ -144,6 +146,7 @@ function asSnapshotEvent(value: unknown): StripeEventPayload | null {
     event.id.length <= 255 &&
     typeof event.type === "string" &&
     Number.isSafeInteger(event.created) &&
+    isStorableDate(unixToDate(event.created)) &&
     typeof event.livemode === "boolean" &&
     (event.account === undefined || event.account === null || typeof event.account === "string") &&
     !!object &&

@@ -43,6 +43,15 @@ export type UpsertResult = {
 
 type Row = Record<string, unknown>;
 
+const YEAR_1 = Date.parse("0001-01-01T00:00:00Z");
+const YEAR_10000 = Date.parse("+010000-01-01T00:00:00Z");
+
+/**
+ * A date a row can hold: years 1 to 9999 (a Stripe timestamp of 10^20 is no JavaScript date, and one before
+ * year 1 is none PostgreSQL stores). Anything else makes the object unreadable, like an amount past 2^53.
+ */
+export const isStorableDate = (date: Date) => date.getTime() >= YEAR_1 && date.getTime() < YEAR_10000;
+
 /** Columns that change with every write, whatever the object says. */
 const BOOKKEEPING = new Set(["id", "connectionId", "stripeId", "lastEventAt", "syncedAt", "updatedAt"]);
 
@@ -61,13 +70,16 @@ function toRow(
       (value > BigInt(Number.MAX_SAFE_INTEGER) || -value > BigInt(Number.MAX_SAFE_INTEGER))
     )
       return null;
+    if (value instanceof Date && !isStorableDate(value)) return null;
   }
+  const created = unixToDate(object.created);
+  if (!isStorableDate(created)) return null;
   return {
     id: rowId(connection.id, object.id),
     connectionId: connection.id,
     stripeId: object.id,
     livemode: typeof object.livemode === "boolean" ? object.livemode : connection.livemode === true,
-    created: unixToDate(object.created),
+    created,
     raw: JSON.stringify(object),
     lastEventAt: versionAt,
     syncedAt,

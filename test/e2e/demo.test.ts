@@ -1,8 +1,18 @@
-import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { eventually } from "../helpers/eventually.ts";
-import { runEntry } from "../helpers/gateway-process.ts";
+import {
+  childPids,
+  freePort,
+  isListening,
+  isRunning,
+  linkProject,
+  type NpmRun,
+  runNpm,
+} from "../helpers/npm-scripts.ts";
 
 /** What a person does in the browser: open the link, keep the preselected account, press Approve. */
 async function approveInBrowser(link: string): Promise<Response> {
@@ -24,38 +34,46 @@ async function approveInBrowser(link: string): Promise<Response> {
   return fetch(approved.headers.get("location")!, { redirect: "manual" });
 }
 
+type Payout = { stripeId: string; status: string };
+
 describe("npm run cli -- demo", () => {
-  let demo: ChildProcess;
+  let demo: NpmRun;
+  let port: number;
+  let emulatorPort: number;
   let output = "";
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
 
   beforeAll(async () => {
-    demo = runEntry("cli.ts", ["demo", "--port", String(port), "--emulator-port", String(port + 1)], {});
-    demo.stdout!.on("data", (chunk) => (output += chunk));
-    demo.stderr!.on("data", (chunk) => (output += chunk));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 90_000);
-      demo.stdout!.on("data", () => {
-        if (output.includes("More connect links")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      demo.once("exit", (code) => reject(new Error(`demo exited ${code}:\n${output}`)));
-    });
+    port = await freePort();
+    emulatorPort = await freePort();
+    demo = runNpm(await linkProject(), [
+      "run",
+      "cli",
+      "--",
+      "demo",
+      "--port",
+      String(port),
+      "--emulator-port",
+      String(emulatorPort),
+    ]);
+    output = await demo.printed("Stop it with Ctrl-C.");
   }, 100_000);
   afterAll(async () => {
-    if (demo && demo.exitCode === null) {
-      const exited = once(demo, "exit");
-      demo.kill("SIGTERM");
-      await exited;
+    if (demo?.child.exitCode === null) {
+      for (const pid of await childPids(demo.child.pid!)) process.kill(pid, "SIGKILL");
+      demo.child.kill("SIGKILL");
     }
   });
 
+  const apiKey = () => /Org API key\s+(\S+)/.exec(output)![1]!;
+
   it("walks a person through the whole connect flow against the emulator", async () => {
-    const apiKey = /Org API key\s+(\S+)/.exec(output)![1]!;
     const link = /^\s+(http:\/\/127\.0\.0\.1:\d+\/oauth\/v2\/authorize\?\S+)$/m.exec(output)![1]!;
     expect(output).toContain(`Gateway GraphiQL  http://localhost:${port}/graphql`);
+    expect(output).toMatch(
+      new RegExp(
+        `Webhook endpoint  http://localhost:${port}/stripe/webhooks/org_\\w+  \\(we_\\w+, registered`,
+      ),
+    );
 
     const landing = await approveInBrowser(link);
     expect(landing.status).toBe(200);
@@ -67,7 +85,7 @@ describe("npm run cli -- demo", () => {
       async () => {
         const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
           method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+          headers: { "content-type": "application/json", authorization: `Bearer ${apiKey()}` },
           body: JSON.stringify({
             query: "{ stripeConnections { edges { node { status stripeAccountId } } } }",
           }),
@@ -83,4 +101,63 @@ describe("npm run cli -- demo", () => {
 
     expect(status).toBe("READY");
   }, 60_000);
+
+  it("prints a command that pays a payout, and a WebSocket subscriber sees it paid", async () => {
+    const command = /^ {2}(curl -s -X POST \S+\/_emulator\/payouts\/(po_\w+) .*)$/m.exec(output);
+    expect(command, output).not.toBeNull();
+    const [, line, payoutId] = command!;
+    const account = new RegExp(`pay out ${payoutId} of (acct_\\w+)`).exec(output)![1]!;
+
+    const seen: Payout[] = [];
+    const client = createClient({
+      url: `ws://127.0.0.1:${port}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${apiKey()}` },
+      retryAttempts: 0,
+    });
+    const unsubscribe = client.subscribe<{ payoutUpdated: Payout }>(
+      { query: "subscription { payoutUpdated { stripeId status } }" },
+      { next: ({ data }) => data && seen.push(data.payoutUpdated), error: () => {}, complete: () => {} },
+    );
+    try {
+      // Nothing announces that the subscription is live: make other payouts until one is heard of.
+      await eventually(
+        async () => {
+          await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/accounts/${account}/payouts`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ amount: 100 }),
+          });
+          return eventually(() => seen.length > 0, { timeoutMs: 500 });
+        },
+        { what: "the subscriber hears of a new payout", timeoutMs: 30_000 },
+      );
+
+      // The printed line, run by a shell as a person pastes it.
+      const { stdout } = await promisify(execFile)("sh", ["-c", line!]);
+      expect(JSON.parse(stdout)).toMatchObject({ id: payoutId, status: "paid" });
+      const paid = await eventually(
+        () => seen.find((payout) => payout.stripeId === payoutId && payout.status === "paid"),
+        { what: `the subscriber sees ${payoutId} paid`, timeoutMs: 30_000 },
+      );
+      expect(paid).toEqual({ stripeId: payoutId, status: "paid" });
+    } finally {
+      unsubscribe();
+      await client.dispose();
+    }
+  }, 90_000);
+
+  it("says the data is in memory, and stops on SIGINT to npm with nothing left listening", async () => {
+    expect(output).toContain("Everything lives in memory and is gone when the demo stops.");
+    const [nodePid] = await childPids(demo.child.pid!);
+    expect(nodePid, "npm runs the demo as its child").toBeDefined();
+
+    demo.child.kill("SIGINT");
+    const exit = await demo.exited;
+
+    expect(exit.code, demo.output()).toBe(0);
+    expect(isRunning(nodePid!)).toBe(false);
+    expect(await isListening(port)).toBe(false);
+    expect(await isListening(emulatorPort)).toBe(false);
+  }, 30_000);
 });

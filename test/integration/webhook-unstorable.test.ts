@@ -83,6 +83,38 @@ describe.each(databaseTargets)("webhook deliveries that can never be stored, on 
     expect(await storedEvents()).toBe(before);
   });
 
+  it("stores a validly signed event whose object holds a date no database can hold, skipping that object", async () => {
+    for (const [id, extra] of [
+      ["po_far_arrival", { arrival_date: 1e20 }],
+      ["po_far_created", { created: 2 ** 53 }],
+      ["po_before_year_1", { arrival_date: -8e12 }],
+    ] as const) {
+      const answer = await postWebhook(world.gateway.app, org.rawId, payoutEventText(id, extra), {
+        timestamp: now(),
+      });
+      expect(answer, id).toMatchObject({ status: 200, json: { received: true } });
+      const row = await world.gateway.deps.db.prisma.stripePayout.findFirst({
+        where: { connectionId: connection.rowId, stripeId: id },
+      });
+      expect(row, id).toBeNull();
+    }
+  });
+
+  it("refuses a validly signed event whose own created is no date with 400 MALFORMED_EVENT", async () => {
+    for (const created of [9e15, -9e12]) {
+      const body = payoutEventText("po_event_created").replace(
+        /"created":\d+,"livemode"/,
+        `"created":${created},"livemode"`,
+      );
+      expect(body).toContain(`"created":${created}`);
+      const answer = await postWebhook(world.gateway.app, org.rawId, body, { timestamp: now() });
+      expect(answer, String(created)).toMatchObject({
+        status: 400,
+        json: { error: { code: "MALFORMED_EVENT" } },
+      });
+    }
+  });
+
   it("answers 400 when the client stops sending the body midway, not an unhandled 500", async () => {
     const body = payoutEventText("po_aborted");
     // Without a length the body limit reads the stream; with one, the handler does.

@@ -156,11 +156,37 @@ const invalidDates = fc.constantFrom(
   "9999-12-31T23:59:59.999999999Z",
 );
 
-const deepJson = fc.integer({ min: 100, max: 5_000 }).map((depth) => {
-  let value: unknown = "bottom";
-  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { d: value };
-  return value;
-});
+/**
+ * JSON thousands of levels deep cannot go through JSON.stringify (nor a recursive literal printer): it is
+ * a placeholder string here, which the request body swaps for the nested text (withDeepJson).
+ */
+const deepJson = fc.integer({ min: 100, max: 5_000 }).map((depth) => `@@deep-json-${depth}@@`);
+
+/** The request body with each deep-JSON placeholder replaced: GraphQL syntax inside the query, JSON in variables. */
+export function withDeepJson(body: string): string {
+  const nested = (depth: number, open: (i: number) => string, close: (i: number) => string) => {
+    const parts: string[] = [];
+    for (let i = 0; i < depth; i++) parts.push(open(i));
+    parts.push("0");
+    for (let i = depth - 1; i >= 0; i--) parts.push(close(i));
+    return parts.join("");
+  };
+  return body
+    .replace(/\\"@@deep-json-(\d+)@@\\"/g, (_, depth: string) =>
+      nested(
+        Number(depth),
+        (i) => (i % 2 ? "[" : "{d: "),
+        (i) => (i % 2 ? "]" : "}"),
+      ),
+    )
+    .replace(/"@@deep-json-(\d+)@@"/g, (_, depth: string) =>
+      nested(
+        Number(depth),
+        (i) => (i % 2 ? "[" : '{"d":'),
+        (i) => (i % 2 ? "]" : "}"),
+      ),
+    );
+}
 
 const largeJson = fc
   .integer({ min: 1_000, max: 8_000 })

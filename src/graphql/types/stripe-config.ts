@@ -1,4 +1,8 @@
-import { ValidationError } from "../../errors.ts";
+import {
+  type RegisteredWebhookEndpoint,
+  registerWebhookEndpoint,
+} from "../../connections/webhook-endpoint.ts";
+import { StripeNotConfiguredError, ValidationError } from "../../errors.ts";
 import type { Org, StripeConfig } from "../../generated/prisma/client.ts";
 import { StripeConnectMethod } from "../../generated/prisma/enums.ts";
 import { setStripeConfig } from "../../orgs/stripe-config.ts";
@@ -45,11 +49,15 @@ const SetStripeConfigInput = builder.inputType("SetStripeConfigInput", {
 });
 
 const SetStripeConfigSuccess = builder
-  .objectRef<{ org: Org; stripeConfig: StripeConfig }>("SetStripeConfigSuccess")
+  .objectRef<{ org: Org; stripeConfig: StripeConfig; warnings: string[] }>("SetStripeConfigSuccess")
   .implement({
     fields: (t) => ({
       org: t.field({ type: OrgRef, resolve: (result) => result.org }),
       stripeConfig: t.field({ type: StripeConfigRef, resolve: (result) => result.stripeConfig }),
+      warnings: t.exposeStringList("warnings", {
+        description:
+          "What to know about what was saved, e.g. a secret key saved unchecked because Stripe could not be reached.",
+      }),
     }),
   });
 
@@ -66,9 +74,41 @@ builder.mutationField("setStripeConfig", (t) =>
         secrets: ctx.deps.secrets,
         marketplaceUrl: ctx.deps.config.stripe.marketplaceUrl,
         pubsub: ctx.deps.pubsub,
+        checkSecretKey: (secretKey: string) => ctx.deps.stripePlatform.checkSecretKey(secretKey),
       };
-      const stripeConfig = await setStripeConfig(deps, ctx.org!.id, input);
-      return { org: ctx.org!, stripeConfig };
+      const { stripeConfig, warnings } = await setStripeConfig(deps, ctx.org!.id, input);
+      return { org: ctx.org!, stripeConfig, warnings };
     },
+  }),
+);
+
+const RegisterStripeWebhookEndpointSuccess = builder
+  .objectRef<RegisteredWebhookEndpoint>("RegisterStripeWebhookEndpointSuccess")
+  .implement({
+    fields: (t) => ({
+      stripeConfig: t.field({ type: StripeConfigRef, resolve: (result) => result.stripeConfig }),
+      endpointId: t.exposeString("endpointId", { description: "we_…: the endpoint on Stripe" }),
+      url: t.exposeString("url", { description: "The org's webhookUrl, where Stripe sends the events." }),
+      enabledEvents: t.exposeStringList("enabledEvents", {
+        description: "The event types it sends: every type the gateway applies.",
+      }),
+      replacedEndpointIds: t.exposeStringList("replacedEndpointIds", {
+        description: "The org's earlier endpoints at the same URL, deleted on Stripe.",
+      }),
+      warnings: t.exposeStringList("warnings"),
+    }),
+  });
+
+builder.mutationField("registerStripeWebhookEndpoint", (t) =>
+  t.field({
+    type: RegisterStripeWebhookEndpointSuccess,
+    description:
+      "Creates the org's Connect webhook endpoint on Stripe (POST /v1/webhook_endpoints with the org's secret key: its webhookUrl, connect=true, the event types the gateway applies) and stores its signing secret. Registering again replaces the org's endpoint at that URL.",
+    authScopes: { apiKey: true },
+    errors: {
+      types: [StripeNotConfiguredError, ValidationError],
+      union: { name: "RegisterStripeWebhookEndpointResult" },
+    },
+    resolve: (_root, _args, ctx) => registerWebhookEndpoint(ctx.deps, ctx.org!.id),
   }),
 );

@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "StripeConnectionStatus" ADD VALUE 'EXPIRED';
