@@ -16,6 +16,7 @@ export default defineConfig({
     // not CPU: on 2 cores, 4 workers finished a sample of integration files in 33 s, 2 in 47 s, 1 in 81 s.
     maxWorkers: 4,
     // One migrated PGlite data directory per run; each embedded test gateway starts from a copy.
-    globalSetup: ["test/setup/pglite-template.ts"],
+    // And the dashboard built (src/dashboard/build.ts), for the gateways that serve it.
+    globalSetup: ["test/setup/pglite-template.ts", "test/setup/dashboard-build.ts"],
   },
 });

@@ -1,14 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import type { Deps } from "./deps.ts";
-import { GRAPHIQL_CONTENT_SECURITY_POLICY } from "./graphql/graphiql.ts";
+import { DASHBOARD_ASSETS_PATH } from "./dashboard/location.ts";
+import {
+  GRAPHIQL_ASSET_FILES,
+  GRAPHIQL_ASSETS_PATH,
+  GRAPHIQL_CONTENT_SECURITY_POLICY,
+} from "./graphql/graphiql.ts";
 import { connectionGlobalId } from "./graphql/stripe-objects.ts";
 import { createGraphQLServer, type GraphQLServer } from "./graphql/yoga.ts";
 import { graphqlCors } from "./http/cors.ts";
+import { createDashboardRoutes } from "./http/dashboard.ts";
 import { errorBody } from "./http/error-body.ts";
 import { createReadyzHandler, handleHealthz } from "./http/health.ts";
 import { createOAuthRedirectHandler } from "./http/oauth-redirect.ts";
 import { securityHeaders } from "./http/security-headers.ts";
+import { CACHE_FOREVER, serveFiles } from "./http/static-files.ts";
 import { createStripeWebhookHandler, limitWebhookBody } from "./http/stripe-webhook.ts";
 import type { Logger } from "./logger.ts";
 
@@ -55,6 +62,13 @@ export function createApp(deps: Deps): App {
   app.use(securityHeaders({ "/graphql": GRAPHIQL_CONTENT_SECURITY_POLICY }));
   app.use("/graphql", graphqlCors(deps.config.corsOrigins));
 
+  // The dashboard (web/, built by src/dashboard/build.ts) and, outside production, GraphiQL's files.
+  const dashboard = createDashboardRoutes();
+  app.get("/", dashboard.page);
+  app.get(`${DASHBOARD_ASSETS_PATH}*`, dashboard.asset);
+  if (deps.config.env !== "production") {
+    app.get(`${GRAPHIQL_ASSETS_PATH}*`, serveFiles(GRAPHIQL_ASSET_FILES, CACHE_FOREVER));
+  }
   app.get("/healthz", handleHealthz);
   app.get("/readyz", createReadyzHandler(deps));
   app.get(

@@ -1,5 +1,6 @@
 import { createApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { prepareDashboard } from "./dashboard/build.ts";
 import { createDeps } from "./deps.ts";
 import { createEmulator } from "./emulator/create-emulator.ts";
 import { ListenError, listenGateway } from "./http/listen.ts";
@@ -37,13 +38,13 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
   });
   const deps = await createDeps(config, { pgliteDir: "memory://" });
   const app = createApp(deps);
-  const gateway = await listenGateway(app, deps, { port: options.port, host: "127.0.0.1" }).catch(
-    async (error) => {
+  const gateway = await prepareDashboard(deps.logger)
+    .then(() => listenGateway(app, deps, { port: options.port, host: "127.0.0.1" }))
+    .catch(async (error) => {
       await deps.close();
       await emulator.close();
       throw portError(error, options.port, "the gateway's", "--port");
-    },
-  );
+    });
   deps.sync.startWorkers();
   const close = async () => {
     await gateway.close({ graceMs: STOP_GRACE_MS });
@@ -105,7 +106,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     log(
       `Live updates: keep the dashboard's Connections page open, or subscribe in GraphiQL to
   subscription { payoutUpdated { stripeId status amount currency } }
-then pay out ${payout.id} of ${accountId} (the account preselected on the consent page):`,
+then run this to move payout ${payout.id} of ${accountId} (the account preselected on the consent page) to paid:`,
     );
     log(`  ${payCommand}`);
     log("");

@@ -2,6 +2,7 @@
 // `npm start` runs it with `node --env-file-if-exists=.env`: variables set in the environment win over the file.
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { prepareDashboard } from "./dashboard/build.ts";
 import { createDeps } from "./deps.ts";
 import { ListenError, type ListeningGateway, listenGateway } from "./http/listen.ts";
 
@@ -13,10 +14,10 @@ const SHUTDOWN_DEADLINE_MS = 20_000;
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const deps = await createDeps(config);
-  const app = createApp(deps);
   let gateway: ListeningGateway;
   try {
-    gateway = await listenGateway(app, deps, { port: config.port, host: config.host });
+    await prepareDashboard(deps.logger);
+    gateway = await listenGateway(createApp(deps), deps, { port: config.port, host: config.host });
   } catch (error) {
     await deps.close();
     throw error;

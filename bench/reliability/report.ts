@@ -2,6 +2,7 @@
 // and how it was measured. Every secret of the run is masked out of the text, whatever put it there.
 import type { CrashResults } from "./crash-backfill.ts";
 import type { DatabaseOutageResults } from "./database-outage.ts";
+import { FINDINGS } from "./findings.ts";
 import type { GraphQLFuzzResults } from "./graphql-inputs.ts";
 import type { Periods } from "./outage.ts";
 import type { PhaseOutcome } from "./phases.ts";
@@ -504,7 +505,7 @@ command starts it again on the same database; rows, connection status and sync s
 Expected ids come from listing every resource at the emulator as the backfill does (and each refunded fee's refunds).`;
 }
 
-function secretsSection(scan: ScanResults) {
+function secretsSection(scan: ScanResults, logLevel: string) {
   return `## 6. Secrets in every log line and answer
 
 ${table(
@@ -517,6 +518,8 @@ ${table(
   scan.files.map((f) => [f.name, n(f.lines), (f.bytes / 1e6).toFixed(1)]),
 )}
 
+Matches in the answers that show a secret on purpose (exempt; they show the scan finds what is there): ${n(scan.shownOnPurpose)}.
+
 Occurrences found: **${n(scan.total)}**${
     scan.occurrences.length
       ? ` (secrets masked below):\n\n${table(
@@ -527,7 +530,7 @@ Occurrences found: **${n(scan.total)}**${
   }
 
 How: every answer of the run (status, headers and body of each HTTP answer from a gateway, each server-sent event, each raw-socket
-answer) is kept one per line, and every gateway process's stdout and stderr (pino at \`LOG_LEVEL=${"debug"}\`) goes to a file. Each
+answer) is kept one per line, and every gateway process's stdout and stderr (pino at \`LOG_LEVEL=${logLevel}\`) goes to a file. Each
 line is searched for every secret whole and for its first and last 16 characters after its prefix (${n(scan.needles)} strings).
 The single answer that shows a secret on purpose (createOrg's key, the authorization URL's state, createAccessToken's token) is
 exempt for that secret. OAuth codes and tokens are read from the emulator's own answers as it issues them.`;
@@ -569,6 +572,8 @@ ${table(
 
 ${results.notes.join("\n")}
 
+${FINDINGS}
+
 ${section(results.mutations, "1. Mutated webhook deliveries", (m) => mutationsSection(m, results))}
 
 ${section(results.graphql, "2. Property-based GraphQL inputs", graphqlSection)}
@@ -579,7 +584,7 @@ ${section(results.redis, "4. Redis killed", redisSection)}
 
 ${section(results.crash, "5. SIGKILL mid-backfill", crashSection)}
 
-${section(results.secrets, "6. Secrets", secretsSection)}
+${section(results.secrets, "6. Secrets", (scan) => secretsSection(scan, results.settings.logLevel))}
 
 ${errorsSection(results)}
 `;

@@ -15,6 +15,8 @@ export type ScanResults = {
   files: { name: string; lines: number; bytes: number }[];
   occurrences: Occurrence[];
   total: number;
+  /** Matches in the answers that show a secret on purpose: proof that the scan sees what is there */
+  shownOnPurpose: number;
 };
 
 type Needle = { text: string; secret: Secret };
@@ -39,7 +41,14 @@ const excerpt = (line: string, needle: Needle, needles: Needle[]) => {
 
 export async function scanForSecrets(secrets: Secret[], files: ScannedFile[]): Promise<ScanResults> {
   const needles = secrets.flatMap(needlesOf);
-  const results: ScanResults = { secrets: {}, needles: needles.length, files: [], occurrences: [], total: 0 };
+  const results: ScanResults = {
+    secrets: {},
+    needles: needles.length,
+    files: [],
+    occurrences: [],
+    total: 0,
+    shownOnPurpose: 0,
+  };
   for (const secret of secrets) results.secrets[secret.kind] = (results.secrets[secret.kind] ?? 0) + 1;
   for (const file of files) {
     const bytes = (await stat(file.path).catch(() => ({ size: 0 }))).size;
@@ -53,7 +62,11 @@ export async function scanForSecrets(secrets: Secret[], files: ScannedFile[]): P
         lines += 1;
         const answer = file.kind === "answers" ? Number(/^\{"n":(\d+),/.exec(line)?.[1]) : Number.NaN;
         for (const needle of needles) {
-          if (!line.includes(needle.text) || needle.secret.shownIn === answer) continue;
+          if (!line.includes(needle.text)) continue;
+          if (needle.secret.shownIn === answer) {
+            results.shownOnPurpose += 1;
+            continue;
+          }
           results.total += 1;
           if (results.occurrences.length < 50)
             results.occurrences.push({

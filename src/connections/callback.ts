@@ -160,7 +160,11 @@ async function storeGrant(
     if (existing && pending && pending.connectionId !== existing.id) {
       // A fresh PENDING attempt that turned out to be an account we already have: fold it in.
       const attempt = await tx.stripeConnection.findUnique({ where: { id: pending.connectionId } });
-      if (attempt && attempt.status === "PENDING" && !attempt.stripeAccountId) {
+      if (
+        attempt &&
+        (attempt.status === "PENDING" || attempt.status === "EXPIRED") &&
+        !attempt.stripeAccountId
+      ) {
         await tx.stripeConnection.delete({ where: { id: attempt.id } });
         if (attempt.metadata !== null && existing.metadata === null) {
           await tx.stripeConnection.update({

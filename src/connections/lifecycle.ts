@@ -19,10 +19,11 @@ import {
   StripeOAuthError,
   StripeUnavailableError,
 } from "../stripe/oauth.ts";
-import { type StatusDeps, updateConnection } from "./status.ts";
+import { publishConnection, type StatusDeps, updateConnection } from "./status.ts";
 import { NO_TOKENS } from "./tokens.ts";
 
-const STATE_LIFETIME_MS = 10 * 60 * 1000;
+/** How long a connect link works; a PENDING connection nobody came back to then expires (status.ts). */
+export const STATE_LIFETIME_MS = 10 * 60 * 1000;
 
 /**
  * What connections/ asks of the sync scheduler: to start syncing a connection in the background. Declared
@@ -30,9 +31,8 @@ const STATE_LIFETIME_MS = 10 * 60 * 1000;
  */
 export type SyncStarter = { start(connectionId: string, options?: { fresh?: boolean }): void };
 
-export type StartConnectionDeps = {
+export type StartConnectionDeps = StatusDeps & {
   config: Pick<Config, "publicUrl" | "stripe">;
-  db: Pick<Database, "prisma">;
   clock: Clock;
 };
 
@@ -97,6 +97,10 @@ export async function startConnection(deps: StartConnectionDeps, org: Org, input
       target = await tx.stripeConnection.update({
         where: { id: existing.id },
         data: {
+          // An expired attempt is pending again, with a new link.
+          ...(existing.status === "EXPIRED"
+            ? { status: "PENDING", lastError: null, lastErrorCode: null }
+            : {}),
           method: config.connectMethod,
           ...(parsed.data.metadata != null
             ? { metadata: parsed.data.metadata as Prisma.InputJsonObject }
@@ -124,6 +128,7 @@ export async function startConnection(deps: StartConnectionDeps, org: Org, input
     });
     return target;
   });
+  if (input.reconnectConnectionId) publishConnection(deps, connection);
 
   const url = authorizationUrl({
     method: config.connectMethod,

@@ -85,10 +85,11 @@ export async function expireAbandonedConnections(deps: StatusDeps & { clock: { n
   const now = deps.clock.now();
   const abandoned = await deps.db.prisma.stripeConnection.findMany({
     where: { status: "PENDING", oauthStates: { none: { expiresAt: { gt: now } } } },
-    select: { id: true, lastError: true },
+    select: { id: true, orgId: true, lastError: true },
   });
-  for (const { id, lastError } of abandoned) {
-    const expired = await deps.db.prisma.stripeConnection.updateManyAndReturn({
+  let count = 0;
+  for (const { id, orgId, lastError } of abandoned) {
+    const expired = await deps.db.prisma.stripeConnection.updateMany({
       // still PENDING: a grant stored meanwhile stands
       where: { id, status: "PENDING" },
       data: {
@@ -98,7 +99,9 @@ export async function expireAbandonedConnections(deps: StatusDeps & { clock: { n
         lastErrorCode: lastError ? undefined : "EXPIRED",
       },
     });
-    for (const connection of expired) publishConnection(deps, connection);
+    if (expired.count === 0) continue;
+    publishConnection(deps, { id, orgId });
+    count += 1;
   }
-  return abandoned.length;
+  return count;
 }

@@ -9,6 +9,7 @@ import type PrismaTypes from "../generated/pothos-prisma-types.ts";
 import { getDatamodel } from "../generated/pothos-prisma-types.ts";
 import type { Context } from "./context.ts";
 import { badInput, forbidden, unauthenticated } from "./errors.ts";
+import { decodeAnyId } from "./ids.ts";
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -62,6 +63,8 @@ export const builder = new SchemaBuilder<{
     onUnusedQuery: "error",
   },
   relay: {
+    // Global ids, and the plain org_…/conn_… ids users copy from elsewhere (ids.ts).
+    decodeGlobalID: (globalID) => decodeAnyId(globalID),
     clientMutationId: "omit",
     cursorType: "String",
     nodesOnConnection: false,

@@ -1,7 +1,7 @@
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import { cursorToOffset, resolveArrayConnection } from "@pothos/plugin-relay";
 import DataLoader from "dataloader";
-import type { GraphQLResolveInfo } from "graphql";
+import { type GraphQLResolveInfo, Kind, type SelectionNode } from "graphql";
 import { quoteIdentifier as quote } from "../db/sql.ts";
 import type { Context } from "./context.ts";
 import { assertPageArgs } from "./pagination.ts";
@@ -55,7 +55,13 @@ function windowOf(args: PageArgs) {
  * (created, then id, both descending, as the lists on StripeConnection), and only the ranks the page
  * reads come back, with the columns its selection needs.
  */
-function windowStatement(table: string, foreignKey: string, columns: readonly string[], full: boolean) {
+function windowStatement(
+  table: string,
+  foreignKey: string,
+  columns: readonly string[],
+  full: boolean,
+  withTotal: boolean,
+) {
   const t = quote(table);
   const partition = `PARTITION BY ${t}."connectionId", ${t}.${quote(foreignKey)}`;
   const selected = columns.map((column) => `${t}.${quote(column)}`).join(", ");
@@ -68,9 +74,11 @@ function windowStatement(table: string, foreignKey: string, columns: readonly st
   if (full) return `${ranked} ORDER BY "__index"`;
   // end = LEAST(GREATEST(LEAST(before, total), start), start + first)
   const end = `LEAST(GREATEST(LEAST($4::int, "__total"), $3::int), $5::int)`;
+  // totalCount: each parent's first child too, which carries its total even when the page is past the end.
+  const first = withTotal ? ` OR "__index" = 0` : "";
   return (
     `SELECT * FROM (${ranked}) AS "ranked" ` +
-    `WHERE "__index" >= $3::int AND "__index" <= ${end} AND "__index" >= ${end} - $6::int ` +
+    `WHERE ("__index" >= $3::int AND "__index" <= ${end} AND "__index" >= ${end} - $6::int)${first} ` +
     `ORDER BY "__index"`
   );
 }
@@ -130,7 +138,8 @@ export async function childPage(
     if (value !== true) throw new Error(`${options.name} selects ${column}, which is not a column`);
     return column;
   });
-  const key = `${options.name}|${columns.join(",")}|${window ? Object.values(window).join(",") : "all"}`;
+  const withTotal = selectsField(info, "totalCount");
+  const key = `${options.name}|${columns.join(",")}|${window ? Object.values(window).join(",") : "all"}|${withTotal}`;
   let loader = ctx.loaders.get(key) as DataLoader<string, Window> | undefined;
   if (!loader) {
     loader = new DataLoader<string, Window>(async (parentIds) => {
@@ -141,7 +150,13 @@ export async function childPage(
         connectionIds.push(id.slice(0, separator));
         stripeIds.push(id.slice(separator + 1));
       }
-      const statement = windowStatement(options.typeName, options.foreignKey, columns, window === null);
+      const statement = windowStatement(
+        options.typeName,
+        options.foreignKey,
+        columns,
+        window === null,
+        withTotal,
+      );
       const params = window
         ? [connectionIds, stripeIds, window.start, window.before, window.end, window.last]
         : [connectionIds, stripeIds];
@@ -166,9 +181,24 @@ export async function childPage(
     ctx.loaders.set(key, loader);
   }
   const loaded = await loader.load(options.parentId);
-  return resolveArrayConnection(
+  const page = resolveArrayConnection(
     { args },
     // every child, for the offsets cut in memory (slice's negative indices included)
     window ? windowedList(loaded) : [...loaded.rows.values()],
   );
+  // The window's total is exact once a parent has a row in it (its first child is, with totalCount).
+  return page && { ...page, totalCount: loaded.total };
+}
+
+/** Whether the field's selection asks for `name` directly, or through a fragment. */
+function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const visit = (selections: readonly SelectionNode[], seen: Set<string>): boolean =>
+    selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet.selections, seen);
+      const fragment = info.fragments[selection.name.value];
+      if (!fragment || seen.has(fragment.name.value)) return false;
+      return visit(fragment.selectionSet.selections, new Set([...seen, fragment.name.value]));
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet?.selections ?? [], new Set()));
 }

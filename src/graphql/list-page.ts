@@ -29,27 +29,13 @@ const CONDITION: Record<NamedListFilter["kind"], (column: string, n: number) => 
   range: () => "",
 };
 
-/**
- * The page's rows, newest first (created, then id, both descending), as Prisma reads them for
- * `findMany({ ...query, where, orderBy })`: a cursor row is where the page starts (forward) or ends
- * (backward, `take` < 0) and is itself left out by `skip: 1`; a cursor whose row is gone gives no rows.
- * Null when the selection is not plain columns (the caller asks Prisma then).
- */
-export async function listPage(
-  sql: SqlRunner,
-  options: {
-    table: string;
-    connectionId: string;
-    filters: readonly NamedListFilter[];
-    args: FilterValues;
-    query: PageQuery;
-  },
-): Promise<Record<string, unknown>[] | null> {
-  const { query } = options;
-  const columns = Object.entries(query.select ?? {});
-  if (columns.length === 0 || columns.some(([, value]) => value !== true)) return null;
-  if (query.skip !== (query.cursor ? 1 : 0)) return null;
-
+/** The WHERE conditions of a list (its connection, its filters) and their parameters `$1`… */
+function listConditions(options: {
+  table: string;
+  connectionId: string;
+  filters: readonly NamedListFilter[];
+  args: FilterValues;
+}) {
   const t = quote(options.table);
   const params: unknown[] = [options.connectionId];
   const where = [`${t}."connectionId" = $1`];
@@ -74,6 +60,44 @@ export async function listPage(
     params.push(value);
     where.push(CONDITION[filter.kind](column, params.length));
   }
+  return { t, params, where };
+}
+
+/** How many rows the list has with its filters, whatever the page: one statement, only when asked. */
+export async function listCount(
+  sql: SqlRunner,
+  options: { table: string; connectionId: string; filters: readonly NamedListFilter[]; args: FilterValues },
+): Promise<number> {
+  const { t, params, where } = listConditions(options);
+  const rows = await sql.$queryRawUnsafe<{ count: number }[]>(
+    `SELECT COUNT(*)::int AS "count" FROM ${t} WHERE ${where.join(" AND ")}`,
+    ...params,
+  );
+  return rows[0]?.count ?? 0;
+}
+
+/**
+ * The page's rows, newest first (created, then id, both descending), as Prisma reads them for
+ * `findMany({ ...query, where, orderBy })`: a cursor row is where the page starts (forward) or ends
+ * (backward, `take` < 0) and is itself left out by `skip: 1`; a cursor whose row is gone gives no rows.
+ * Null when the selection is not plain columns (the caller asks Prisma then).
+ */
+export async function listPage(
+  sql: SqlRunner,
+  options: {
+    table: string;
+    connectionId: string;
+    filters: readonly NamedListFilter[];
+    args: FilterValues;
+    query: PageQuery;
+  },
+): Promise<Record<string, unknown>[] | null> {
+  const { query } = options;
+  const columns = Object.entries(query.select ?? {});
+  if (columns.length === 0 || columns.some(([, value]) => value !== true)) return null;
+  if (query.skip !== (query.cursor ? 1 : 0)) return null;
+
+  const { t, params, where } = listConditions(options);
   const backward = query.take < 0;
   if (query.cursor) {
     params.push(query.cursor.id);

@@ -6,6 +6,7 @@
 import {
   type ArgumentNode,
   type DocumentNode,
+  type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLNamedType,
   GraphQLObjectType,
@@ -14,6 +15,8 @@ import {
   getOperationAST,
   getVariableValues,
   isCompositeType,
+  Kind,
+  type SelectionSetNode,
   visit,
 } from "graphql";
 import { type ComplexityEstimator, getComplexity } from "graphql-query-complexity";
@@ -42,18 +45,46 @@ function pageSize(args: Record<string, unknown>): number {
   return Math.max(0, Math.min(requested, MAX_PAGE_SIZE));
 }
 
+type Fragments = Record<string, FragmentDefinitionNode>;
+
+/** Whether a connection's selection asks for its totalCount, directly or through fragments. */
+function selectsTotalCount(selectionSet: SelectionSetNode | undefined, fragments: Fragments): boolean {
+  const seen = new Set<string>();
+  const visitSet = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === "totalCount";
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visitSet(selection.selectionSet);
+      const name = selection.name.value;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      return visitSet(fragments[name]?.selectionSet);
+    });
+  return visitSet(selectionSet);
+}
+
 /**
  * Scalars and enums are part of their object (0); an object is 1 plus what it selects; a connection is 1
  * plus its page size times what each item selects (its edges and pageInfo are part of the list, not objects
- * of their own); `nodes(ids:)` is one object per id. Other lists (a balance's amounts, syncStates) are
- * bounded by the data, not by the client, and count as one object.
+ * of their own), plus 1 for its totalCount (one count, whatever the page); `nodes(ids:)` is one object per
+ * id. Other lists (a balance's amounts, syncStates) are bounded by the data, not by the client, and count as
+ * one object. `context.fragments` are the document's fragments, for the totalCount it names through them.
  */
-export const estimateObjects: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+export const estimateObjects: ComplexityEstimator = ({
+  type,
+  field,
+  node,
+  args,
+  childComplexity,
+  context,
+}) => {
   const named = getNamedType(field.type);
   if (!isCompositeType(named)) return 0;
   if (isConnection(type) && field.name === "edges") return childComplexity;
   if (isConnection(type) && field.name === "pageInfo") return 0;
-  if (isConnection(named)) return 1 + pageSize(args) * childComplexity;
+  if (isConnection(named)) {
+    const count = selectsTotalCount(node.selectionSet, (context?.fragments ?? {}) as Fragments) ? 1 : 0;
+    return 1 + pageSize(args) * childComplexity + count;
+  }
   if (Array.isArray(args.ids)) return args.ids.length * (1 + childComplexity);
   return 1 + childComplexity;
 };
@@ -122,9 +153,17 @@ export function queryCost(
     // Named only when it is: the library reads every operation's name when one is given.
     operationName: operation.name?.value,
     estimators: [estimateObjects],
+    context: { fragments: fragmentsOf(document) },
   });
   if (!known.depends) known.byOperation.set(key, cost);
   return cost;
+}
+
+function fragmentsOf(document: DocumentNode): Fragments {
+  const fragments: Fragments = {};
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  return fragments;
 }
 
 /** Marks the refusals this module makes, so that a cached validation result can be told from them. */

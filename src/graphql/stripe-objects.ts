@@ -10,7 +10,7 @@ import type { Resource } from "../stripe/resources.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
 import { amountOutOfRange, badInput } from "./errors.ts";
-import { listPage, type NamedListFilter, type PageQuery } from "./list-page.ts";
+import { listCount, listPage, type NamedListFilter, type PageQuery } from "./list-page.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
 import { readableConnections } from "./scope.ts";
 import { DateTimeRange } from "./types/scalars.ts";
@@ -91,9 +91,32 @@ function checkCursor(cursor: string | null | undefined, scope: string, prefixes:
   }
 }
 
+/**
+ * A list's total as its resolver left it on the connection: a function for the lists on StripeConnection
+ * (Pothos' prismaConnection, which calls it only when totalCount is selected), a number for child lists.
+ */
+type WithTotal = { totalCount?: number | (() => number | Promise<number>) };
+
 /** The Relay connection type of a model, shared by its list on StripeConnection and nested lists. */
 export function connectionTypeOf<T extends object>(model: SyncedModel, node: ObjectRef<SchemaTypesOf, T>) {
-  return builder.connectionObject({ type: node, name: `${model}Connection` }, { name: `${model}Edge` });
+  return builder.connectionObject(
+    {
+      type: node,
+      name: `${model}Connection`,
+      fields: (t) => ({
+        totalCount: t.int({
+          description: "Every item of the list with its filters, whatever the page",
+          // Pothos reads no rows for a page that selects only this (and __typename)
+          extensions: { pothosPrismaTotalCount: true },
+          resolve: (connection) => {
+            const total = (connection as WithTotal).totalCount;
+            return typeof total === "function" ? total() : (total ?? 0);
+          },
+        }),
+      }),
+    },
+    { name: `${model}Edge` },
+  );
 }
 
 /** Adds `StripeConnection.<field>`: the synced objects of one model, newest first. */
@@ -154,6 +177,15 @@ export function addConnectionList(options: {
             where: { connectionId: connection.id, ...where },
             orderBy: [{ created: "desc" }, { id: "desc" }],
           }) as never;
+        },
+        totalCount: (connection, args, ctx) => {
+          filterWhere(filters, args as Record<string, unknown>);
+          return listCount(ctx.deps.db.prisma, {
+            table: model,
+            connectionId: connection.id,
+            filters,
+            args: args as Record<string, unknown>,
+          });
         },
       },
       options.connectionType as never,

@@ -37,7 +37,11 @@ function warnIfNotHttps(redirectUri: string, io: Output): void {
  */
 export function createManifestCommand(publicUrl: () => string, io: Output = consoleOutput): Command {
   const manifest = new Command("manifest").description("generate or check the org's stripe-app.json");
-  const orgIdOption = ["--org-id <id>", "the org's id (org_…)", parsedBy(orgIdSchema)] as const;
+  const orgIdOption = [
+    "--org-id <id>",
+    "the org's id (org_…, or its GraphQL id)",
+    parsedBy(orgIdSchema),
+  ] as const;
 
   manifest
     .command("generate")

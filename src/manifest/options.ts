@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { rowIdOf } from "../graphql/ids.ts";
 
 export const DEFAULT_APP_ID = "com.example.stripe-connect-gateway";
 export const DEFAULT_APP_NAME = "Stripe Connect Gateway";
@@ -28,8 +29,15 @@ export const appVersionSchema = z
   .max(50, "must be at most 50 characters")
   .regex(/^\S+$/, "must not contain spaces");
 
-/** Org ids as the gateway issues them (`org_` and hex); checked so a typo fails before a file is written. */
-export const orgIdSchema = z.string().regex(/^org_[A-Za-z0-9]+$/, "must look like org_…");
+/**
+ * An org id as the gateway issues it (`org_` and hex), or the org's GraphQL id (`viewer { id }`), which
+ * names the same org; checked so a typo fails before a file is written. Gives the plain id.
+ */
+export const orgIdSchema = z
+  .string()
+  .trim()
+  .transform((value) => rowIdOf(value, "Org") ?? value)
+  .pipe(z.string().regex(/^org_[A-Za-z0-9]+$/, "must look like org_… (or be the org's GraphQL id)"));
 
 export type ManifestOptions = { appId?: string | null; name?: string | null; version?: string | null };
 

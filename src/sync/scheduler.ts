@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { NeedsReauthError } from "../connections/credentials.ts";
-import { publishConnection } from "../connections/status.ts";
+import { expireAbandonedConnections, publishConnection } from "../connections/status.ts";
 import { createConnectionLease } from "../db/connection-lease.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { SINGLETONS } from "../stripe/resources.ts";
@@ -17,7 +17,7 @@ export type SyncScheduler = {
   start(connectionId: string, options?: { fresh?: boolean }): void;
   /** Syncs every connection whose next attempt is due; `startWorkers` calls it on a timer. */
   tick(): Promise<void>;
-  /** Runs `tick` every few seconds until `stop`; only main.ts starts workers. */
+  /** Runs `tick` every few seconds until `stop`; only the serving processes (main.ts, the demo) start workers. */
   startWorkers(): void;
   stop(): void;
   /** Resolves when every started run has finished (shutdown, tests). */
@@ -89,6 +89,7 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
   }
 
   async function tick() {
+    await expireAbandonedConnections(deps);
     const now = deps.clock.now();
     const due = await deps.db.prisma.stripeConnection.findMany({
       where: {

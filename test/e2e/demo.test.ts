@@ -11,6 +11,7 @@ import {
   isRunning,
   linkProject,
   type NpmRun,
+  removeProject,
   runNpm,
 } from "../helpers/npm-scripts.ts";
 
@@ -37,6 +38,7 @@ async function approveInBrowser(link: string): Promise<Response> {
 type Payout = { stripeId: string; status: string };
 
 describe("npm run cli -- demo", () => {
+  let project: string;
   let demo: NpmRun;
   let port: number;
   let emulatorPort: number;
@@ -45,7 +47,8 @@ describe("npm run cli -- demo", () => {
   beforeAll(async () => {
     port = await freePort();
     emulatorPort = await freePort();
-    demo = runNpm(await linkProject(), [
+    project = await linkProject();
+    demo = runNpm(project, [
       "run",
       "cli",
       "--",
@@ -61,7 +64,9 @@ describe("npm run cli -- demo", () => {
     if (demo?.child.exitCode === null) {
       for (const pid of await childPids(demo.child.pid!)) process.kill(pid, "SIGKILL");
       demo.child.kill("SIGKILL");
+      await demo.exited;
     }
+    if (project) await removeProject(project);
   });
 
   const apiKey = () => /Org API key\s+(\S+)/.exec(output)![1]!;
@@ -106,7 +111,7 @@ describe("npm run cli -- demo", () => {
     const command = /^ {2}(curl -s -X POST \S+\/_emulator\/payouts\/(po_\w+) .*)$/m.exec(output);
     expect(command, output).not.toBeNull();
     const [, line, payoutId] = command!;
-    const account = new RegExp(`pay out ${payoutId} of (acct_\\w+)`).exec(output)![1]!;
+    const account = new RegExp(`move payout ${payoutId} of (acct_\\w+)`).exec(output)![1]!;
 
     const seen: Payout[] = [];
     const client = createClient({

@@ -14,6 +14,7 @@ import {
   isRunning,
   linkProject,
   type NpmRun,
+  removeProject,
   runNpm,
 } from "../helpers/npm-scripts.ts";
 
@@ -60,7 +61,9 @@ describe("npm start", () => {
     if (gateway?.child.exitCode === null) {
       for (const pid of await childPids(gateway.child.pid!)) process.kill(pid, "SIGKILL");
       gateway.child.kill("SIGKILL");
+      await gateway.exited;
     }
+    if (project) await removeProject(project);
   });
 
   it("reads .env from the project directory, and the environment wins over the file", async () => {
@@ -149,6 +152,7 @@ describe("npm start on a port in use", () => {
       ]);
     } finally {
       busy.close();
+      await removeProject(project);
     }
   }, 100_000);
 });

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, symlink } from "node:fs/promises";
+import { mkdtemp, rm, symlink, unlink } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,12 +12,18 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
  * A directory that npm sees as this project (its package.json, sources and installed packages,
  * linked), so that a test can run `npm start` there with its own `.env` and `./.data`.
  */
+const LINKED = ["package.json", "node_modules", "src", "prisma", "tsconfig.json"];
+
 export async function linkProject(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "gw-project-"));
-  for (const entry of ["package.json", "node_modules", "src", "prisma", "tsconfig.json"]) {
-    await symlink(path.join(ROOT, entry), path.join(dir, entry));
-  }
+  for (const entry of LINKED) await symlink(path.join(ROOT, entry), path.join(dir, entry));
   return dir;
+}
+
+/** Removes a linkProject directory: its links first (never what they point to), then its own files. */
+export async function removeProject(dir: string): Promise<void> {
+  for (const entry of LINKED) await unlink(path.join(dir, entry)).catch(() => {});
+  await rm(dir, { recursive: true, force: true });
 }
 
 export type NpmRun = {

@@ -1,8 +1,9 @@
 // What a browser is told: CORS for the CORS_ORIGINS allow-list only (none by default), Yoga's CSRF
 // prevention for requests a browser would send without a preflight, and security headers on every HTML
-// page the gateway serves (GraphiQL outside production, the OAuth result pages).
+// page the gateway serves (the dashboard, GraphiQL outside production, the OAuth result pages).
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GRAPHIQL_ASSETS_PATH } from "../../src/graphql/graphiql.ts";
 import {
   type ConnectWorld,
   followAuthorization,
@@ -51,12 +52,6 @@ function sources(policy: string, directive: string): string[] {
     .find(([name]) => name === directive);
   return found ? found.slice(1) : [];
 }
-
-/** Whether a URL is within one of the directive's host sources (exact, or under a path ending in "/"). */
-const allows = (policy: string, directive: string, url: string) =>
-  sources(policy, directive).some(
-    (source) => url === source || (source.endsWith("/") && url.startsWith(source)),
-  );
 
 function expectPageHeaders(response: Response) {
   const policy = response.headers.get("content-security-policy") ?? "";
@@ -183,7 +178,7 @@ describe.each(databaseTargets)("browser hygiene on $name", (target) => {
     }, 60_000);
     afterAll(() => world?.close());
 
-    it("serves GraphiQL with a policy that allows exactly what its page loads", async () => {
+    it("serves GraphiQL from its own files, with a policy that allows exactly what its page loads", async () => {
       const response = await graphqlRequest(world.gateway, { headers: { accept: "text/html" } });
       expect(response.status).toBe(200);
       const policy = expectPageHeaders(response);
@@ -196,22 +191,56 @@ describe.each(databaseTargets)("browser hygiene on $name", (target) => {
       const scripts = loads(/<script src=(\S+?)>/g);
       const styles = loads(/<link crossorigin rel=stylesheet href=(\S+?)>/g);
       const icons = loads(/<link rel=icon href=(\S+?)>/g);
-      const workers = loads(/"(https:\/\/[^"]+\.worker[^"]*\.js)"/g);
+      const workers = loads(/"([^"]+\.worker[^"]*\.js)"/g);
       expect(scripts.length * styles.length * icons.length * workers.length).toBeGreaterThan(0);
-      for (const url of scripts) expect(allows(policy, "script-src", url), url).toBe(true);
-      for (const url of styles) expect(allows(policy, "style-src", url), url).toBe(true);
-      for (const url of icons) expect(allows(policy, "img-src", url), url).toBe(true);
-      for (const url of workers) expect(allows(policy, "connect-src", url), url).toBe(true);
-      expect(sources(policy, "worker-src")).toEqual(["blob:"]);
-      expect(sources(policy, "connect-src")).toContain("'self'");
-      // Nothing else: every host source is one of those the page uses.
-      const hosts = policy.split(/[\s;]+/).filter((part) => part.startsWith("https:"));
-      for (const host of hosts) {
-        expect(
-          [...scripts, ...styles, ...icons, ...workers].some((url) => url.startsWith(host)),
-          host,
-        ).toBe(true);
+      // Nothing from another site (GraphiQL used to load from unpkg): the gateway serves every file.
+      for (const url of [...scripts, ...styles, ...workers]) {
+        expect(url, url).toMatch(new RegExp(`^${GRAPHIQL_ASSETS_PATH}`));
+        const file = await graphqlRequest(world.gateway, { path: url });
+        expect(file.status, url).toBe(200);
+        expect(file.headers.get("content-type"), url).toMatch(
+          url.endsWith(".css") ? /^text\/css/ : /^text\/javascript/,
+        );
+        expect(file.headers.get("cache-control"), url).toContain("immutable");
       }
+      expect(sources(policy, "script-src")).toContain("'self'");
+      expect(sources(policy, "style-src")).toContain("'self'");
+      expect(sources(policy, "connect-src")).toEqual(["'self'"]);
+      expect(sources(policy, "worker-src")).toEqual(["blob:"]);
+      for (const icon of icons) expect(icon).toMatch(/^data:image\/svg\+xml,/);
+      expect(sources(policy, "img-src")).toContain("data:");
+      // Nothing else: no host is named at all.
+      expect(policy).not.toMatch(/https?:/);
+      expect(
+        (await graphqlRequest(world.gateway, { path: `${GRAPHIQL_ASSETS_PATH}package.json` })).status,
+      ).toBe(404);
+    });
+
+    it("serves the dashboard at / with a policy of its own files only", async () => {
+      const response = await graphqlRequest(world.gateway, { path: "/" });
+      expect(response.status).toBe(200);
+      const policy = expectPageHeaders(response);
+      const page = await response.text();
+      expect(sources(policy, "script-src")).toEqual(["'self'"]);
+      expect(sources(policy, "style-src")).toEqual(["'self'"]);
+      expect(sources(policy, "connect-src")).toEqual(["'self'"]);
+      expect(sources(policy, "form-action")).toEqual(["'none'"]);
+      // No inline script or style for the policy to refuse; everything it loads is the gateway's.
+      expect(page).not.toMatch(/<script>|<style|style=/);
+      const files = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+      expect(files.length).toBeGreaterThanOrEqual(3);
+      for (const url of files) {
+        expect(url, url).toMatch(/^\/dashboard\//);
+        const file = await graphqlRequest(world.gateway, { path: url });
+        expect(file.status, url).toBe(200);
+        expect(file.headers.get("x-content-type-options"), url).toBe("nosniff");
+        if (url.endsWith(".js")) expect(file.headers.get("content-type")).toMatch(/^text\/javascript/);
+        if (url.endsWith(".css")) expect(file.headers.get("content-type")).toMatch(/^text\/css/);
+        if (url.includes("/assets/")) expect(file.headers.get("cache-control")).toContain("immutable");
+      }
+      const missing = await graphqlRequest(world.gateway, { path: "/dashboard/../package.json" });
+      expect(missing.status).toBe(404);
+      expect((await graphqlRequest(world.gateway, { path: "/dashboard/index.html" })).status).toBe(404);
     });
 
     it("puts the headers on the OAuth result pages: success, and each failure", async () => {

@@ -42,7 +42,10 @@ export async function request<R, V>(
       body: JSON.stringify({ query: document.toString(), variables }),
     });
   } catch {
-    throw new RequestError("The gateway did not answer. Check that it is running, then try again.", "NETWORK");
+    throw new RequestError(
+      "The gateway did not answer. Check that it is running, then try again.",
+      "NETWORK",
+    );
   }
   let body: GraphQLResponse<R>;
   try {

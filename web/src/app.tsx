@@ -65,13 +65,15 @@ function Dashboard() {
     if (current && viewer) firstPage.current = false;
   }, [current, viewer]);
 
-  const saved = (config: StripeConfig) => setViewer((before) => before && { ...before, stripeConfig: config });
+  const saved = (config: StripeConfig) =>
+    setViewer((before) => before && { ...before, stripeConfig: config });
 
   return (
     <>
-      <a class="skip-link" href="#main">
+      {/* A button, not a link to #main: the hash names the page. */}
+      <button type="button" class="skip-link" onClick={skipToMain}>
         Skip to content
-      </a>
+      </button>
       <header class="top">
         <div class="brand">
           <span class="brand-name">Stripe Connect Gateway</span>
@@ -104,6 +106,10 @@ function Dashboard() {
       </main>
     </>
   );
+}
+
+function skipToMain() {
+  document.getElementById("main")?.focus();
 }
 
 function Page(props: { page: PageId; viewer: Viewer; onSaved(config: StripeConfig): void }) {

@@ -1,11 +1,11 @@
 // The org's credentials: named API keys for its backend, and access tokens its backend mints for one end
 // user's browser. Secrets are shown once, when created; only their hashes are stored.
-import { decodeGlobalID } from "@pothos/plugin-relay";
 import { NotFoundError, ValidationError } from "../../errors.ts";
 import { createAccessToken, revokeAccessToken } from "../../orgs/access-tokens.ts";
 import { createApiKey, revokeOrgApiKey } from "../../orgs/api-keys.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
+import { rowIdOf } from "../ids.ts";
 import { connectionGlobalId } from "../stripe-objects.ts";
 
 /** Only the org's API key sees or finds its credentials (a browser token sees none). */
@@ -124,15 +124,8 @@ const RevokeAccessTokenSuccess = builder
     }),
   });
 
-/** A global id of `typename`, or "" (which finds nothing) for anything else. */
-function rowIdOf(globalId: string, typename: string): string {
-  try {
-    const decoded = decodeGlobalID(globalId);
-    return decoded.typename === typename ? decoded.id : "";
-  } catch {
-    return "";
-  }
-}
+/** The row id an ID argument names (a global id, or a plain conn_… id), or "" (which finds nothing). */
+const idOf = (id: string | number, typename: string) => rowIdOf(String(id), typename) ?? "";
 
 const deps = (ctx: Context) => ({ prisma: ctx.deps.db.prisma, pubsub: ctx.deps.pubsub });
 
@@ -152,12 +145,7 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError], union: { name: "RevokeApiKeyResult" } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const key = await revokeOrgApiKey(
-        deps(ctx),
-        ctx.org!.id,
-        rowIdOf(String(id), "ApiKey"),
-        ctx.deps.clock.now(),
-      );
+      const key = await revokeOrgApiKey(deps(ctx), ctx.org!.id, idOf(id, "ApiKey"), ctx.deps.clock.now());
       return { keyId: key.id };
     },
   }),
@@ -173,7 +161,7 @@ builder.mutationFields((t) => ({
         deps(ctx),
         ctx.org!.id,
         {
-          connectionIds: input.connectionIds.map((id) => rowIdOf(String(id), "StripeConnection")),
+          connectionIds: input.connectionIds.map((id) => idOf(id, "StripeConnection")),
           allowConnect: input.allowConnect,
           metadata: input.metadata,
           expiresInSeconds: input.expiresInSeconds,
@@ -193,7 +181,7 @@ builder.mutationFields((t) => ({
       const token = await revokeAccessToken(
         deps(ctx),
         ctx.org!.id,
-        rowIdOf(String(id), "AccessToken"),
+        idOf(id, "AccessToken"),
         ctx.deps.clock.now(),
       );
       return { tokenId: token.id };

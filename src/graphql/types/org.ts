@@ -13,6 +13,10 @@ export const OrgRef = builder.prismaNode("Org", {
       ? { id }
       : { id, AND: [{ id: ctx.credential?.kind === "apiKey" ? (ctx.org?.id ?? "") : "" }] },
   fields: (t) => ({
+    plainId: t.exposeString("id", {
+      description:
+        "The org's own id (org_…), as the redirect and webhook URLs and the CLI show it; every ID argument and the CLI's --org-id take it as well as `id`.",
+    }),
     name: t.exposeString("name"),
     redirectUri: t.string({
       description: "Paste into stripe-app.json `allowed_redirect_uris` (or Connect settings for legacy).",

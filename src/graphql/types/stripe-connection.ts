@@ -1,4 +1,3 @@
-import { decodeGlobalID } from "@pothos/plugin-relay";
 import { filter, pipe } from "graphql-yoga";
 import { startConnectionForToken } from "../../connections/browser-connect.ts";
 import { disconnectConnection, resyncConnection, startConnection } from "../../connections/lifecycle.ts";
@@ -9,6 +8,7 @@ import type { AccessGrant } from "../../orgs/cache.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { forbidden } from "../errors.ts";
+import { rowIdOf } from "../ids.ts";
 import { assertPageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../pagination.ts";
 import { mayRead, narrowTo, readableConnections, subscribedTo } from "../scope.ts";
 import { StripeConnectMethodEnum } from "./stripe-config.ts";
@@ -26,6 +26,10 @@ builder.prismaNode("StripeConnection", {
   // objects needs no row at all (see stripeConnection below).
   select: { id: true },
   fields: (t) => ({
+    plainId: t.exposeString("id", {
+      description:
+        "The connection's own id (conn_…), as the gateway's logs show it; every ID argument takes it as well as `id`.",
+    }),
     status: t.expose("status", { type: StripeConnectionStatusEnum }),
     method: t.expose("method", { type: StripeConnectMethodEnum }),
     stripeAccountId: t.exposeString("stripeAccountId", {
@@ -84,20 +88,36 @@ builder.queryFields((t) => ({
       defaultSize: DEFAULT_PAGE_SIZE,
       maxSize: MAX_PAGE_SIZE,
       authScopes: { org: true },
-      args: { status: t.arg({ type: [StripeConnectionStatusEnum], required: false }) },
+      args: {
+        status: t.arg({
+          type: [StripeConnectionStatusEnum],
+          required: false,
+          description: "Only these; without it, every status but EXPIRED (abandoned connect attempts).",
+        }),
+      },
       resolve: (query, _root, args, ctx) => {
         assertPageArgs(args);
         return ctx.deps.db.prisma.stripeConnection.findMany({
           ...query,
-          where: { ...readableConnections(ctx), ...(args.status ? { status: { in: args.status } } : {}) },
+          where: listedConnections(ctx, args.status),
           orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         });
       },
+      totalCount: (_root, args, ctx) =>
+        ctx.deps.db.prisma.stripeConnection.count({ where: listedConnections(ctx, args.status) }),
     },
     { name: "StripeConnectionConnection" },
     { name: "StripeConnectionEdge" },
   ),
 }));
+
+/** The connections `stripeConnections` lists: the caller's, of the given statuses or else all but EXPIRED. */
+function listedConnections(ctx: Context, status: readonly StripeConnectionStatus[] | null | undefined) {
+  return {
+    ...readableConnections(ctx),
+    status: status ? { in: [...status] } : { not: StripeConnectionStatus.EXPIRED },
+  };
+}
 
 const StartStripeConnectionInput = builder.inputType("StartStripeConnectionInput", {
   fields: (t) => ({
@@ -183,12 +203,11 @@ function connectionIdOf(id: { typename: string; id: string }): string {
   return id.id;
 }
 
-function decodeConnectionId(globalId: string): { typename: string; id: string } {
-  try {
-    return decodeGlobalID(globalId);
-  } catch {
-    return { typename: "", id: "" };
-  }
+/** The connection `reconnectConnectionId` names (global or plain id), or NotFoundError. */
+function reconnectTarget(id: string): string {
+  const rowId = rowIdOf(id, "StripeConnection");
+  if (!rowId) throw new NotFoundError("No such connection in this org.");
+  return rowId;
 }
 
 builder.mutationFields((t) => ({
@@ -202,7 +221,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: StartStripeConnectionInput, required: false }) },
     resolve: async (_root, { input }, ctx) => {
       const reconnect = input?.reconnectConnectionId;
-      const reconnectConnectionId = reconnect ? connectionIdOf(decodeConnectionId(String(reconnect))) : null;
+      const reconnectConnectionId = reconnect ? reconnectTarget(String(reconnect)) : null;
       if (reconnectConnectionId !== null && !mayRead(ctx, reconnectConnectionId)) {
         throw new NotFoundError("No such connection in this org.");
       }

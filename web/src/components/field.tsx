@@ -31,7 +31,8 @@ export function TextField(props: TextFieldProps) {
         id={props.id}
         name={props.id}
         class={props.code ? "code" : undefined}
-        type={props.type ?? "text"}
+        // Preact types each input type apart; the attributes used here suit all three.
+        type={(props.type ?? "text") as "text"}
         value={props.value}
         placeholder={props.placeholder}
         autoComplete={props.autoComplete ?? "off"}

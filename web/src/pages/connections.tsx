@@ -28,7 +28,10 @@ function takeOAuthReturn(): { kind: "success" | "error"; text: string } | null {
   if (!status) return null;
   history.replaceState(null, "", `${location.pathname}${location.hash}`);
   if (status === "success") {
-    return { kind: "success", text: "Stripe account connected. Its first sync runs now: it turns Ready when done." };
+    return {
+      kind: "success",
+      text: "Stripe account connected. Its first sync runs now: it turns Ready when done.",
+    };
   }
   const error = params.get("error") ?? "unknown";
   return {
@@ -177,7 +180,8 @@ function ConnectionCard(props: {
   const { connection } = props;
   const [busy, setBusy] = useState(false);
   const titleId = `connection-${connection.id}`;
-  const title = connection.account?.businessName ?? connection.stripeAccountId ?? "Waiting for Stripe's consent";
+  const title =
+    connection.account?.businessName ?? connection.stripeAccountId ?? "Waiting for Stripe's consent";
 
   const act = async (action: "resync" | "disconnect") => {
     if (action === "disconnect" && !confirm(`Disconnect ${title}? The gateway stops syncing it.`)) return;
@@ -270,35 +274,34 @@ function SyncProgress(props: { connection: Connection; title: string }) {
         Sync progress: {done} of {states.length} resources done, {synced.toLocaleString()} objects
       </summary>
       <progress value={done} max={states.length} aria-label={`Resources synced for ${props.title}`} />
-      <div class="table-scroll" tabIndex={0} role="region" aria-label={`Sync progress of ${props.title}`}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Resource</th>
-              <th scope="col">Status</th>
-              <th scope="col">Synced</th>
-              <th scope="col">Skipped</th>
-              <th scope="col">Last synced</th>
+      <table>
+        <caption class="visually-hidden">Sync progress of {props.title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Resource</th>
+            <th scope="col">Status</th>
+            <th scope="col">Synced</th>
+            <th scope="col">Skipped</th>
+            <th scope="col">Last synced</th>
+          </tr>
+        </thead>
+        <tbody>
+          {states.map((state) => (
+            <tr key={state.resource}>
+              <th scope="row">
+                <code>{state.resource}</code>
+              </th>
+              <td>
+                {state.status}
+                {state.error ? <span class="state-error"> — {state.error}</span> : null}
+              </td>
+              <td class="number">{state.objectsSynced.toLocaleString()}</td>
+              <td class="number">{state.objectsSkipped.toLocaleString()}</td>
+              <td>{formatDateTime(state.lastSyncedAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {states.map((state) => (
-              <tr key={state.resource}>
-                <th scope="row">
-                  <code>{state.resource}</code>
-                </th>
-                <td>
-                  {state.status}
-                  {state.error ? <span class="state-error"> — {state.error}</span> : null}
-                </td>
-                <td class="number">{state.objectsSynced.toLocaleString()}</td>
-                <td class="number">{state.objectsSkipped.toLocaleString()}</td>
-                <td>{formatDateTime(state.lastSyncedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </table>
     </details>
   );
 }

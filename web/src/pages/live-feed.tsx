@@ -34,7 +34,8 @@ export function LiveFeed(props: { accountOf(connectionId: string): string | null
   useEffect(() => {
     const add = (entry: Entry) => {
       const into = pausedRef.current ? setHeld : setEntries;
-      into((list) => [entry, ...list].slice(0, KEPT));
+      // The same state published twice (say, by two events of one change) says nothing new.
+      into((list) => (list.some((seen) => seen.key === entry.key) ? list : [entry, ...list].slice(0, KEPT)));
     };
     const opened = (stream: string) => () => {
       setError("");
@@ -101,18 +102,20 @@ export function LiveFeed(props: { accountOf(connectionId: string): string | null
         write them; no reload needed.
       </p>
       {error && <p class="feed-error">{error}</p>}
-      <ol class="feed" role="log" aria-live={paused ? "off" : "polite"} aria-label="Payout and charge updates">
-        {entries.map((entry) => (
-          <li key={entry.key} class="feed-entry">
-            <time dateTime={entry.receivedAt}>{formatTime(entry.receivedAt)}</time>
-            <span class={`feed-kind feed-kind-${entry.kind.toLowerCase()}`}>{entry.kind}</span>
-            <code>{entry.stripeId}</code>
-            <strong class="feed-status">{entry.status}</strong>
-            <span>{formatAmount(entry.amount, entry.currency)}</span>
-            <span class="feed-account">{props.accountOf(entry.connectionId) ?? ""}</span>
-          </li>
-        ))}
-      </ol>
+      <div role="log" aria-live={paused ? "off" : "polite"} aria-label="Payout and charge updates">
+        <ol class="feed">
+          {entries.map((entry) => (
+            <li key={entry.key} class="feed-entry">
+              <time dateTime={entry.receivedAt}>{formatTime(entry.receivedAt)}</time>
+              <span class={`feed-kind feed-kind-${entry.kind.toLowerCase()}`}>{entry.kind}</span>
+              <code>{entry.stripeId}</code>
+              <strong class="feed-status">{entry.status}</strong>
+              <span>{formatAmount(entry.amount, entry.currency)}</span>
+              <span class="feed-account">{props.accountOf(entry.connectionId) ?? ""}</span>
+            </li>
+          ))}
+        </ol>
+      </div>
       {entries.length === 0 && <p class="feed-empty">No updates yet.</p>}
     </section>
   );

@@ -77,9 +77,7 @@ export function ManifestDownload() {
           <p>
             Downloaded. If you edit an existing manifest instead, grant each permission with the Stripe CLI:
           </p>
-          <pre tabIndex={0} aria-label="Grant commands">
-            {commands.join("\n")}
-          </pre>
+          <pre>{commands.join("\n")}</pre>
         </div>
       )}
     </section>
@@ -107,7 +105,8 @@ export function ManifestCheck() {
   return (
     <section aria-labelledby="check-heading">
       <h2 id="check-heading">Check an existing stripe-app.json</h2>
-      <div
+      {/* The label is the drop target: a click on it opens the file chooser, as the input would. */}
+      <label
         class={`drop-zone${dragging ? " dragging" : ""}`}
         onDragOver={(event) => {
           event.preventDefault();
@@ -120,7 +119,7 @@ export function ManifestCheck() {
           void checkFile(event.dataTransfer?.files[0]);
         }}
       >
-        <label for="manifest-file">Drop stripe-app.json here, or choose it:</label>
+        Drop stripe-app.json here, or choose it:
         <input
           id="manifest-file"
           type="file"
@@ -132,7 +131,7 @@ export function ManifestCheck() {
             });
           }}
         />
-      </div>
+      </label>
       {error && <Notice kind="error">{error}</Notice>}
       {checked && <CheckResult file={checked.file} check={checked.check} />}
     </section>

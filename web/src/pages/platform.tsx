@@ -5,7 +5,7 @@ import { TextField } from "../components/field.tsx";
 import { Notice } from "../components/notice.tsx";
 import { SaveStripeConfig } from "../documents.ts";
 import type { SetStripeConfigInput, StripeConnectMethod } from "../graphql/graphql.ts";
-import { type StripeConfig, type Viewer, errorsByField } from "../viewer.ts";
+import { errorsByField, type StripeConfig, type Viewer } from "../viewer.ts";
 import { ManifestCheck, ManifestDownload } from "./manifest.tsx";
 
 const FIELDS = ["connectMethod", "clientId", "secretKey", "customAuthorizationUrl", "defaultReturnUrl"];
@@ -250,7 +250,11 @@ function Result(props: { outcome: Outcome | null; unplaced: [string, string][] }
         </Notice>
       );
     case "failed":
-      return <Notice kind="error" title="Nothing was saved.">{outcome.message}</Notice>;
+      return (
+        <Notice kind="error" title="Nothing was saved.">
+          {outcome.message}
+        </Notice>
+      );
     case "unchanged":
       return <Notice kind="info">Nothing changed: nothing to save.</Notice>;
   }

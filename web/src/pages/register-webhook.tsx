@@ -12,8 +12,8 @@ export function RegisterWebhook(props: { configured: boolean; onSaved(config: St
         <p>Not available yet.</p>
       ) : (
         <Notice kind="info">
-          Save the OAuth Client ID and Secret Key on the <a href={pageHref("platform")}>Stripe platform</a> page
-          first.
+          Save the OAuth Client ID and Secret Key on the <a href={pageHref("platform")}>Stripe platform</a>{" "}
+          page first.
         </Notice>
       )}
     </section>

@@ -49,7 +49,8 @@ export function SignIn(props: { reason: string; onSignedIn(key: string): void })
           placeholder="cgw_key_…"
           hint={
             <>
-              Printed once by <code>npm run cli -- org create</code>, by <code>createOrg</code> or by the demo.
+              Printed once by <code>npm run cli -- org create</code>, by <code>createOrg</code> or by the
+              demo.
             </>
           }
         />

@@ -5,7 +5,7 @@ import { TextField } from "../components/field.tsx";
 import { Notice } from "../components/notice.tsx";
 import { SaveStripeConfig } from "../documents.ts";
 import { pageHref } from "../route.ts";
-import { type StripeConfig, type Viewer, errorsByField } from "../viewer.ts";
+import { errorsByField, type StripeConfig, type Viewer } from "../viewer.ts";
 import { RegisterWebhook } from "./register-webhook.tsx";
 
 /** The setup guide's Webhooks tab: the URL for Stripe, the signing secret back, or both in one click. */
@@ -38,9 +38,18 @@ export function WebhooksPage(props: { viewer: Viewer; onSaved(config: StripeConf
         <ol class="steps">
           <li>Copy the webhook URL above.</li>
           <li>
-            In Stripe Workbench → Webhooks → “Add destination”: scope <strong>Connected accounts</strong>; all
-            events of <strong>Charge</strong>, <strong>Refund</strong> and <strong>Payout</strong>; destination
-            type <strong>Webhook endpoint</strong>; paste the URL.
+            In Stripe Workbench → Webhooks → “Add destination”:
+            <ul>
+              <li>
+                scope: <strong>Connected accounts</strong>
+              </li>
+              <li>
+                events: all of <strong>Charge</strong>, <strong>Refund</strong> and <strong>Payout</strong>
+              </li>
+              <li>
+                destination type: <strong>Webhook endpoint</strong>, with the URL pasted.
+              </li>
+            </ul>
           </li>
           <li>Copy the destination's signing secret into the field below and save it.</li>
         </ol>
