@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import type { Deps } from "./deps.ts";
 import { DASHBOARD_ASSETS_PATH } from "./dashboard/location.ts";
+import type { Deps } from "./deps.ts";
 import {
   GRAPHIQL_ASSET_FILES,
   GRAPHIQL_ASSETS_PATH,

@@ -22,9 +22,10 @@ async function main(): Promise<void> {
     await deps.close();
     throw error;
   }
+  const local = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${gateway.port}`;
   deps.logger.info(
     { port: gateway.port, host: config.host, database: deps.db.kind, publicUrl: config.publicUrl },
-    `gateway listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${gateway.port}/graphql`,
+    `gateway listening on ${local}/ (dashboard) and ${local}/graphql`,
   );
   deps.sync.startWorkers();
 

@@ -58,6 +58,11 @@ describe("the gateway process on the embedded database", () => {
     expect(created.body.data?.createOrg?.__typename).toBe("CreateOrgSuccess");
     const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: "text/html" } });
     expect(await page.text()).toContain("Stripe Connect Gateway");
+    // The dashboard, which the gateway built (or found built) as it started: its page and its script.
+    const dashboard = await (await fetch(`${gateway.url}/`)).text();
+    const script = /<script type="module" crossorigin src="([^"]+)">/.exec(dashboard)?.[1];
+    expect(script).toMatch(/^\/dashboard\/assets\//);
+    expect((await fetch(`${gateway.url}${script}`)).status).toBe(200);
     expect(gateway.output()).not.toContain(apiKey);
     expect(gateway.output()).not.toContain(ADMIN);
   });

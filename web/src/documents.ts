@@ -19,6 +19,7 @@ export const ViewerQuery = graphql(`
   query DashboardViewer {
     viewer {
       id
+      plainId
       name
       redirectUri
       webhookUrl
@@ -31,7 +32,25 @@ export const SaveStripeConfig = graphql(`
   mutation DashboardSetStripeConfig($input: SetStripeConfigInput!) {
     setStripeConfig(input: $input) {
       __typename
-      ... on SetStripeConfigSuccess { stripeConfig { ...StripeConfigFields } }
+      ... on SetStripeConfigSuccess { warnings stripeConfig { ...StripeConfigFields } }
+      ... on ValidationError { message fieldErrors { path message } }
+    }
+  }
+`);
+
+export const RegisterWebhookEndpoint = graphql(`
+  mutation DashboardRegisterWebhookEndpoint {
+    registerStripeWebhookEndpoint {
+      __typename
+      ... on RegisterStripeWebhookEndpointSuccess {
+        endpointId
+        url
+        enabledEvents
+        replacedEndpointIds
+        warnings
+        stripeConfig { ...StripeConfigFields }
+      }
+      ... on StripeNotConfiguredError { message }
       ... on ValidationError { message fieldErrors { path message } }
     }
   }
@@ -56,6 +75,7 @@ export const CheckManifestQuery = graphql(`
 export const ConnectionFields = graphql(`
   fragment ConnectionFields on StripeConnection {
     id
+    plainId
     status
     method
     stripeAccountId
@@ -71,8 +91,9 @@ export const ConnectionFields = graphql(`
 `);
 
 export const ConnectionsQuery = graphql(`
-  query DashboardConnections($first: Int!, $after: String) {
-    stripeConnections(first: $first, after: $after) {
+  query DashboardConnections($first: Int!, $after: String, $status: [StripeConnectionStatus!]) {
+    stripeConnections(first: $first, after: $after, status: $status) {
+      totalCount
       edges { node { ...ConnectionFields } }
       pageInfo { hasNextPage endCursor }
     }

@@ -10,7 +10,7 @@ import {
   StartConnection,
 } from "../documents.ts";
 import { formatDateTime } from "../format.ts";
-import type { ConnectionFieldsFragment } from "../graphql/graphql.ts";
+import type { ConnectionFieldsFragment, StripeConnectionStatus } from "../graphql/graphql.ts";
 import { subscribe } from "../live.ts";
 import { pageHref } from "../route.ts";
 import { LiveFeed } from "./live-feed.tsx";
@@ -18,6 +18,18 @@ import { LiveFeed } from "./live-feed.tsx";
 type Connection = ConnectionFieldsFragment;
 
 const PAGE_SIZE = 25;
+/** The most `first` the gateway takes. */
+const MAX_PAGE_SIZE = 100;
+/** Every status: without a status filter, stripeConnections leaves out EXPIRED (abandoned connect attempts). */
+const ALL_STATUSES: StripeConnectionStatus[] = [
+  "PENDING",
+  "SYNCING",
+  "READY",
+  "UNHEALTHY",
+  "NEEDS_REAUTH",
+  "DISCONNECTED",
+  "EXPIRED",
+];
 /** While a connection syncs, its per-resource counts are re-read this often (they are not pushed). */
 const PROGRESS_REFRESH_MS = 2_000;
 
@@ -43,6 +55,8 @@ function takeOAuthReturn(): { kind: "success" | "error"; text: string } | null {
   };
 }
 
+const statusFilter = (showExpired: boolean) => (showExpired ? ALL_STATUSES : null);
+
 function merge(list: readonly Connection[], updated: Connection): Connection[] {
   const index = list.findIndex((connection) => connection.id === updated.id);
   if (index < 0) return [updated, ...list];
@@ -55,21 +69,36 @@ export function ConnectionsPage() {
   const [error, setError] = useState("");
   const [returned] = useState(takeOAuthReturn);
   const [connecting, setConnecting] = useState(false);
+  const [showExpired, setShowExpired] = useState(false);
+  const [total, setTotal] = useState<number | null>(null);
 
-  const load = useCallback(async (count: number) => {
-    try {
-      const { stripeConnections } = await request(ConnectionsQuery, { first: count });
-      setConnections(stripeConnections.edges.map((edge) => edge.node));
-      setMore(stripeConnections.pageInfo.hasNextPage ? (stripeConnections.pageInfo.endCursor ?? null) : null);
-    } catch (caught) {
-      setError(errorMessage(caught));
-    }
-  }, []);
+  const load = useCallback(
+    async (count: number) => {
+      try {
+        const { stripeConnections } = await request(ConnectionsQuery, {
+          first: count,
+          status: statusFilter(showExpired),
+        });
+        setConnections(stripeConnections.edges.map((edge) => edge.node));
+        setTotal(stripeConnections.totalCount);
+        setMore(
+          stripeConnections.pageInfo.hasNextPage ? (stripeConnections.pageInfo.endCursor ?? null) : null,
+        );
+      } catch (caught) {
+        setError(errorMessage(caught));
+      }
+    },
+    [showExpired],
+  );
 
   const loadMore = async () => {
     if (!more) return;
     try {
-      const { stripeConnections } = await request(ConnectionsQuery, { first: PAGE_SIZE, after: more });
+      const { stripeConnections } = await request(ConnectionsQuery, {
+        first: PAGE_SIZE,
+        after: more,
+        status: statusFilter(showExpired),
+      });
       setConnections((list) => [...(list ?? []), ...stripeConnections.edges.map((edge) => edge.node)]);
       setMore(stripeConnections.pageInfo.hasNextPage ? (stripeConnections.pageInfo.endCursor ?? null) : null);
     } catch (caught) {
@@ -79,21 +108,26 @@ export function ConnectionsPage() {
 
   useEffect(() => {
     void load(PAGE_SIZE);
-    return subscribe(
-      ConnectionUpdated,
-      {},
-      {
-        next: (data) => setConnections((list) => merge(list ?? [], data.connectionUpdated)),
-        error: setError,
-      },
-    );
   }, [load]);
+
+  useEffect(
+    () =>
+      subscribe(
+        ConnectionUpdated,
+        {},
+        {
+          next: (data) => setConnections((list) => merge(list ?? [], data.connectionUpdated)),
+          error: setError,
+        },
+      ),
+    [],
+  );
 
   const syncing = connections?.some((connection) => connection.status === "SYNCING") ?? false;
   const shown = connections?.length ?? 0;
   useEffect(() => {
     if (!syncing) return;
-    const timer = setInterval(() => void load(Math.max(PAGE_SIZE, shown)), PROGRESS_REFRESH_MS);
+    const timer = setInterval(() => void load(Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown))), PROGRESS_REFRESH_MS);
     return () => clearInterval(timer);
   }, [syncing, shown, load]);
 
@@ -145,6 +179,19 @@ export function ConnectionsPage() {
             ) : null}
           </Notice>
         )}
+        <div class="list-options">
+          <p class="count" aria-live="polite">
+            {total === null ? "" : `${total} connection${total === 1 ? "" : "s"}`}
+          </p>
+          <label class="choice">
+            <input
+              type="checkbox"
+              checked={showExpired}
+              onChange={(event) => setShowExpired(event.currentTarget.checked)}
+            />
+            Show expired connect attempts
+          </label>
+        </div>
         {connections === null && !error && <p>Loading connections…</p>}
         {connections?.length === 0 && <p>No Stripe account is connected yet.</p>}
         {connections && connections.length > 0 && (
@@ -219,6 +266,12 @@ function ConnectionCard(props: {
           <dd>
             <code>{connection.stripeAccountId ?? "—"}</code>
             {connection.livemode === false ? " (test mode)" : ""}
+          </dd>
+        </div>
+        <div>
+          <dt>Connection</dt>
+          <dd>
+            <code>{connection.plainId}</code>
           </dd>
         </div>
         <div>

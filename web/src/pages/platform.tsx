@@ -81,7 +81,7 @@ export function PlatformPage(props: { viewer: Viewer; onSaved(config: StripeConf
       if (result.__typename === "SetStripeConfigSuccess") {
         props.onSaved(result.stripeConfig);
         setForm(formOf(result.stripeConfig));
-        setOutcome({ kind: "saved", warnings: [] });
+        setOutcome({ kind: "saved", warnings: result.warnings });
       } else {
         setOutcome({ kind: "invalid", message: result.message, errors: errorsByField(result.fieldErrors) });
       }
@@ -117,7 +117,7 @@ export function PlatformPage(props: { viewer: Viewer; onSaved(config: StripeConf
         <CopyField
           id="org-id"
           label="Org ID"
-          value={orgPlainId(props.viewer)}
+          value={props.viewer.plainId}
           hint="The org's id for the CLI (--org-id) and in the gateway's URLs."
         />
       </section>
@@ -258,9 +258,4 @@ function Result(props: { outcome: Outcome | null; unplaced: [string, string][] }
     case "unchanged":
       return <Notice kind="info">Nothing changed: nothing to save.</Notice>;
   }
-}
-
-/** The `org_…` id, the last path segment but one of the redirect URI. */
-function orgPlainId(viewer: Viewer): string {
-  return new URL(viewer.redirectUri).pathname.split("/").at(-2) ?? "";
 }

@@ -16,8 +16,8 @@ export function WebhooksPage(props: { viewer: Viewer; onSaved(config: StripeConf
       <section aria-labelledby="webhook-url-heading">
         <h2 id="webhook-url-heading">Real-time updates from Stripe</h2>
         <p>
-          Stripe sends the events of your connected accounts here; the gateway applies charges, refunds,
-          payouts and the rest within a second, and pushes them to subscriptions.
+          Stripe sends the events of your connected accounts here; the gateway applies them as they arrive
+          (charges, refunds, payouts and the rest) and pushes the changes to subscriptions.
         </p>
         <CopyField
           id="webhook-url"
