@@ -5,7 +5,13 @@
 import { readFile } from "node:fs/promises";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumPath, launchChromium, screenshot, watchForProblems } from "../helpers/browser.ts";
+import {
+  accessibilityViolations,
+  chromiumPath,
+  launchChromium,
+  screenshot,
+  watchForProblems,
+} from "../helpers/browser.ts";
 import { type BrowserWorld, startBrowserWorld } from "../helpers/browser-world.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 
@@ -41,6 +47,8 @@ describe.skipIf(!chromiumPath).each(databaseTargets)("the dashboard in Chromium 
 
   it("signs in with the org's API key, kept in this tab's session storage and sent as a bearer header", async () => {
     await page.goto(`${world.url}/`);
+    await field("api-key").waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
     await field("api-key").fill("cgw_key_not_a_real_key_000000000000");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.locator("#api-key-error").getByText("Unknown or revoked API key.").waitFor();
@@ -77,6 +85,7 @@ describe.skipIf(!chromiumPath).each(databaseTargets)("the dashboard in Chromium 
     }
     expect(await focusedId()).toBe("clientId");
     await screenshot(page, "dashboard-platform-refused");
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     // Stripe does not answer the key check: saved all the same, with a warning that says so.
     const keys = world.emulator.emulator.platforms[0]!.keys.test;
@@ -134,6 +143,7 @@ describe.skipIf(!chromiumPath).each(databaseTargets)("the dashboard in Chromium 
     await page.getByText(/broken-app\.json: \d+ problems to fix\./).waitFor();
     expect(await page.locator(".problems li").count()).toBeGreaterThan(1);
     await screenshot(page, "dashboard-platform");
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it("takes a signing secret by hand, or registers the webhook endpoint with Stripe in one click", async () => {
@@ -158,6 +168,7 @@ describe.skipIf(!chromiumPath).each(databaseTargets)("the dashboard in Chromium 
     expect(endpoints).toEqual([expect.objectContaining({ url: webhookUrl, connect: true })]);
     await page.locator(".registered").getByText(endpoints[0]!.id).waitFor();
     await screenshot(page, "dashboard-webhooks");
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it("connects an account through Stripe's consent page and shows it syncing, then READY", async () => {
@@ -178,6 +189,7 @@ describe.skipIf(!chromiumPath).each(databaseTargets)("the dashboard in Chromium 
     await card.getByText(/Sync progress: \d+ of \d+ resources done/).click();
     expect(await card.locator("tbody tr").count()).toBeGreaterThan(3);
     await screenshot(page, "dashboard-connections");
+    expect(await accessibilityViolations(page)).toEqual([]);
   }, 60_000);
 
   it("shows a payout change pushed by the emulator in the live feed, without a reload", async () => {
@@ -196,6 +208,7 @@ describe.skipIf(!chromiumPath).each(databaseTargets)("the dashboard in Chromium 
     expect(await feed.locator("li", { hasText: payout.id }).first().textContent()).toMatch(/42\.42/);
     expect(await page.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
     await screenshot(page, "dashboard-live-feed");
+    expect(await accessibilityViolations(page)).toEqual([]);
   }, 60_000);
 
   it("is driven by keyboard: the skip link, the navigation, the focus on each new page's heading", async () => {

@@ -1,7 +1,8 @@
 // Headless Chromium for the browser tests: Debian's `chromium` (apt-get install -y chromium), driven by
 // playwright-core; never a browser Playwright downloads. Without one the browser tests are skipped, loudly.
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 
@@ -65,4 +66,26 @@ export function watchForProblems(page: Page, origins: readonly string[]): string
     if (!origins.some((origin) => url.startsWith(origin))) problems.push(`off-site request: ${url}`);
   });
   return problems;
+}
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/**
+ * The page's WCAG 2.1 A/AA violations, as axe-core finds them ("rule: selectors"). axe is evaluated through
+ * the DevTools protocol, which the page's Content-Security-Policy does not govern.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  const loaded = await page.evaluate(() => "axe" in window);
+  if (!loaded) await page.evaluate(await readFile(AXE_SOURCE, "utf8"));
+  return page.evaluate(async () => {
+    const { axe } = window as unknown as {
+      axe: {
+        run(options: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }>;
+      };
+    };
+    const { violations } = await axe.run({
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return violations.map((v) => `${v.id}: ${v.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+  });
 }
