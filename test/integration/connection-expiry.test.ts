@@ -4,12 +4,7 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STATE_LIFETIME_MS } from "../../src/connections/lifecycle.ts";
 import { graphql } from "../graphql/gql.js";
-import {
-  type ConnectWorld,
-  connectedOrg,
-  StartConnection,
-  startConnectWorld,
-} from "../helpers/connect.ts";
+import { type ConnectWorld, connectedOrg, StartConnection, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { subscribeSSE } from "../helpers/sse.ts";
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { errorMessage, request } from "../api.ts";
 import { Notice } from "../components/notice.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
@@ -57,16 +57,16 @@ function takeOAuthReturn(): { kind: "success" | "error"; text: string } | null {
 
 const statusFilter = (showExpired: boolean) => (showExpired ? ALL_STATUSES : null);
 
+/** The list with `updated` in place of its older copy. */
 function merge(list: readonly Connection[], updated: Connection): Connection[] {
-  const index = list.findIndex((connection) => connection.id === updated.id);
-  if (index < 0) return [updated, ...list];
-  return list.map((connection, at) => (at === index ? updated : connection));
+  return list.map((connection) => (connection.id === updated.id ? updated : connection));
 }
 
 export function ConnectionsPage() {
   const [connections, setConnections] = useState<Connection[] | null>(null);
   const [more, setMore] = useState<string | null>(null);
   const [error, setError] = useState("");
+  const [notConfigured, setNotConfigured] = useState(false);
   const [returned] = useState(takeOAuthReturn);
   const [connecting, setConnecting] = useState(false);
   const [showExpired, setShowExpired] = useState(false);
@@ -110,13 +110,22 @@ export function ConnectionsPage() {
     void load(PAGE_SIZE);
   }, [load]);
 
+  // What the subscription needs of the latest render.
+  const latest = useRef({ ids: new Set<string>(), showExpired, load });
+  latest.current = { ids: new Set(connections?.map((connection) => connection.id)), showExpired, load };
   useEffect(
     () =>
       subscribe(
         ConnectionUpdated,
         {},
         {
-          next: (data) => setConnections((list) => merge(list ?? [], data.connectionUpdated)),
+          next: ({ connectionUpdated: updated }) => {
+            const { ids, showExpired, load } = latest.current;
+            // A connection not listed yet (another tab started it): the list again, with its count.
+            if (!ids.has(updated.id)) void load(Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, ids.size + 1)));
+            else if (updated.status === "EXPIRED" && !showExpired) void load(Math.max(PAGE_SIZE, ids.size));
+            else setConnections((list) => merge(list ?? [], updated));
+          },
           error: setError,
         },
       ),
@@ -127,13 +136,17 @@ export function ConnectionsPage() {
   const shown = connections?.length ?? 0;
   useEffect(() => {
     if (!syncing) return;
-    const timer = setInterval(() => void load(Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown))), PROGRESS_REFRESH_MS);
+    const timer = setInterval(
+      () => void load(Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, shown))),
+      PROGRESS_REFRESH_MS,
+    );
     return () => clearInterval(timer);
   }, [syncing, shown, load]);
 
   const connect = async (reconnectConnectionId?: string) => {
     setConnecting(true);
     setError("");
+    setNotConfigured(false);
     try {
       // Back to this page after Stripe's consent page (the gateway adds ?status=… to it).
       const returnUrl = `${location.origin}${location.pathname}${pageHref("connections")}`;
@@ -145,6 +158,7 @@ export function ConnectionsPage() {
         return;
       }
       setError(result.message);
+      setNotConfigured(result.__typename === "StripeNotConfiguredError");
     } catch (caught) {
       setError(errorMessage(caught));
     }
@@ -171,12 +185,12 @@ export function ConnectionsPage() {
         {error && (
           <Notice kind="error">
             {error}
-            {error.includes("configure") || error.includes("Stripe config") ? (
+            {notConfigured && (
               <>
                 {" "}
                 Set it up on the <a href={pageHref("platform")}>Stripe platform</a> page.
               </>
-            ) : null}
+            )}
           </Notice>
         )}
         <div class="list-options">

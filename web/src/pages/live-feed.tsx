@@ -102,7 +102,14 @@ export function LiveFeed(props: { accountOf(connectionId: string): string | null
         write them; no reload needed.
       </p>
       {error && <p class="feed-error">{error}</p>}
-      <div role="log" aria-live={paused ? "off" : "polite"} aria-label="Payout and charge updates">
+      <div
+        class="feed-scroll"
+        role="log"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must take the focus, for the keyboard to scroll it
+        tabIndex={0}
+        aria-live={paused ? "off" : "polite"}
+        aria-label="Payout and charge updates"
+      >
         <ol class="feed">
           {entries.map((entry) => (
             <li key={entry.key} class="feed-entry">
