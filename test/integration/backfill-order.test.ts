@@ -122,6 +122,8 @@ describe.each(databaseTargets)("backfill order and cost on $name", (target) => {
       apiUrl: (emulatorUrl) => standIn.start(emulatorUrl),
     });
     const org = await world.createConfiguredOrg("Backfill order");
+    // setStripeConfig checked the platform key with GET /v1/account: not the backfill's.
+    standIn.calls = [];
     return { w: world, org, accountId: world.emulator.emulator.accountIds[0]! };
   }
 
