@@ -1,8 +1,8 @@
-import { z } from "zod";
 import type { PrismaClient } from "../db/client.ts";
-import { NotFoundError, ValidationError } from "../errors.ts";
+import { NotFoundError } from "../errors.ts";
 import type { ApiKey } from "../generated/prisma/client.ts";
 import type { GatewayPubSub } from "../pubsub.ts";
+import { checkedName } from "./names.ts";
 import { issueCredential, parseCredential } from "./secret-format.ts";
 
 export { safeEqual, sha256 } from "./secret-format.ts";
@@ -21,23 +21,16 @@ export function parseApiKey(key: string): { id: string; secret: string } | null 
   return parseCredential("key", key);
 }
 
-const keyName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
-
 /** Another named key of the org; the key itself is returned this once. */
 export async function createApiKey(
   deps: ApiKeyDeps,
   orgId: string,
   input: { name: string },
 ): Promise<{ apiKey: string; key: ApiKey }> {
-  const name = keyName.safeParse(input.name);
-  if (!name.success) {
-    throw new ValidationError(
-      name.error.issues.map((issue) => ({ path: ["input", "name"], message: issue.message })),
-    );
-  }
+  const name = checkedName(input.name);
   const issued = issueApiKey();
   const key = await deps.prisma.apiKey.create({
-    data: { id: issued.id, orgId, name: name.data, secretHash: issued.secretHash },
+    data: { id: issued.id, orgId, name, secretHash: issued.secretHash },
   });
   // Drops the cache's memory that this id was unknown.
   deps.pubsub.publish("cache:invalidate", { kind: "apiKey", key: key.id });

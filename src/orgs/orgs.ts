@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
 import type { PrismaClient } from "../db/client.ts";
-import { ValidationError } from "../errors.ts";
+
 import type { Org } from "../generated/prisma/client.ts";
 import type { GatewayPubSub } from "../pubsub.ts";
 import { issueApiKey } from "./api-keys.ts";
-
-const orgName = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+import { checkedName } from "./names.ts";
 
 function newOrgId(): string {
   return `org_${randomBytes(12).toString("hex")}`;
@@ -22,17 +20,12 @@ export async function createOrg(
   input: { name: string },
   pubsub?: Pick<GatewayPubSub, "publish">,
 ): Promise<{ org: Org; apiKey: string }> {
-  const name = orgName.safeParse(input.name);
-  if (!name.success) {
-    throw new ValidationError(
-      name.error.issues.map((issue) => ({ path: ["input", "name"], message: issue.message })),
-    );
-  }
+  const name = checkedName(input.name);
   const key = issueApiKey();
   const org = await prisma.org.create({
     data: {
       id: newOrgId(),
-      name: name.data,
+      name,
       apiKeys: { create: { id: key.id, secretHash: key.secretHash } },
     },
   });
