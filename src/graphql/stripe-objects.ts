@@ -179,6 +179,7 @@ export function addConnectionList(options: {
           }) as never;
         },
         totalCount: (connection, args, ctx) => {
+          // Refuses a reversed range before the count, as the page does.
           filterWhere(filters, args as Record<string, unknown>);
           return listCount(ctx.deps.db.prisma, {
             table: model,
