@@ -52,6 +52,7 @@ const envSchema = z.object({
   STRIPE_CONNECT_URL: httpUrl.default("https://connect.stripe.com"),
   STRIPE_MARKETPLACE_URL: httpUrl.default("https://marketplace.stripe.com"),
   SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
+  CHANGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   // Query limits (README, "Limits and browser safety"), checked before anything runs.
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
@@ -92,6 +93,8 @@ export type Config = Readonly<{
   adminApiKey: string | null;
   stripe: Readonly<{ apiUrl: string; connectUrl: string; marketplaceUrl: string }>;
   syncIntervalSeconds: number;
+  /** How long the change log keeps changes for resuming subscribers (days) */
+  changeRetentionDays: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** Limits checked before a GraphQL operation runs; introspection: false hides the schema */
   graphql: Readonly<{
@@ -155,6 +158,7 @@ export function loadConfig(env: Env): Config {
       marketplaceUrl: e.STRIPE_MARKETPLACE_URL,
     }),
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
+    changeRetentionDays: e.CHANGE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     graphql: Object.freeze({
       maxDepth: e.GRAPHQL_MAX_DEPTH,

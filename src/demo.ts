@@ -46,6 +46,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
       throw portError(error, options.port, "the gateway's", "--port");
     });
   deps.sync.startWorkers();
+  deps.changeFeed.startPruning();
   const close = async () => {
     await gateway.close({ graceMs: STOP_GRACE_MS });
     await deps.close();

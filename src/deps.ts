@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { type CredentialsProvider, createCredentialsProvider } from "./connections/credentials.ts";
 import { markCredentialsRejected } from "./connections/status.ts";
 import { type Database, openDatabase } from "./db/client.ts";
+import { type ChangeFeed, createChangeFeed } from "./feed/change-feed.ts";
 import type { BeforeStatement } from "./db/statement-hook.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createKeyUsage, type KeyUsage } from "./orgs/api-keys.ts";
@@ -46,6 +47,8 @@ export type Deps = {
   /** An org's own calls with its secret key: checking the key, its Connect webhook endpoint */
   stripePlatform: StripePlatformApi;
   sync: SyncScheduler;
+  /** Live and resumed changes of the change log, for this instance's subscribers */
+  changeFeed: ChangeFeed;
   /** Webhook events applied in shared transactions (group commit) */
   eventBatcher: EventBatcher;
   close(): Promise<void>;
@@ -105,7 +108,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const stripe = createStripeClients({
     apiUrl: config.stripe.apiUrl,
     credentials,
-    onCredentialsRejected: (connectionId) => markCredentialsRejected({ db, pubsub }, connectionId),
+    onCredentialsRejected: (connectionId) => markCredentialsRejected({ db, pubsub, clock }, connectionId),
   });
   const stripeApi = createStripeApi({ stripe, logger, clock }, { retryBaseMs: overrides.retryBaseMs });
   const stripePlatform = createStripePlatformApi({
@@ -114,6 +117,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   });
   const sync = createSyncScheduler({ config, db, clock, logger, pubsub, stripeApi });
   const eventBatcher = createEventBatcher({ config, db, clock, logger, pubsub, stripeApi });
+  const changeFeed = createChangeFeed({ db, pubsub, logger, clock }, { retentionDays: config.changeRetentionDays });
   return {
     config,
     logger,
@@ -131,9 +135,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     stripeApi,
     stripePlatform,
     sync,
+    changeFeed,
     eventBatcher,
     async close() {
       sync.stop();
+      changeFeed.close();
       await sync.idle();
       await eventBatcher.idle();
       await background.idle();

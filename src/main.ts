@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     `gateway listening on ${local}/ (dashboard) and ${local}/graphql`,
   );
   deps.sync.startWorkers();
+  deps.changeFeed.startPruning();
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

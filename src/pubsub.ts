@@ -26,8 +26,23 @@ export function objectTopic(stripeObject: string): ObjectTopic {
  */
 export type CacheInvalidation = { kind: "apiKey" | "accessToken" | "org" | "connections"; key: string };
 
+/** New entries of an org's change log (src/feed/change-log.ts), after their commit: a bell with its news. */
+export type ChangesRecorded = {
+  orgId: string;
+  changes: {
+    orgId: string;
+    sequence: string;
+    connectionId: string | null;
+    type: string;
+    objectId: string | null;
+    stripeEventId: string | null;
+    occurredAt: string;
+  }[];
+};
+
 export type Topics = {
   "connection:changed": [ConnectionUpdated];
+  "changes:recorded": [ChangesRecorded];
   "cache:invalidate": [CacheInvalidation];
   "stripe-event:received": [EventReceived];
   [topic: ObjectTopic]: [ObjectUpdated];
@@ -43,7 +58,7 @@ export type GatewayPubSub = PubSub<Topics> & {
    * write's own instance has acted on it before publish() returns), and as they arrive from the others.
    * Returns the function that stops listening.
    */
-  listen<T extends "cache:invalidate" | "connection:changed">(
+  listen<T extends "cache:invalidate" | "connection:changed" | "changes:recorded">(
     topic: T,
     listener: (payload: Topics[T][0]) => void,
   ): () => void;

@@ -1,10 +1,11 @@
+import { withChanges } from "../feed/change-log.ts";
 import type { OAuthState } from "../generated/prisma/client.ts";
 import { sha256 } from "../orgs/api-keys.ts";
 import { openSecretKey } from "../orgs/stripe-config.ts";
 import { exchangeCode, type OAuthTokens, StripeOAuthError, StripeUnavailableError } from "../stripe/oauth.ts";
 import type { CredentialsDeps } from "./credentials.ts";
 import { newConnectionId, type SyncStarter } from "./lifecycle.ts";
-import { publishConnection, updateConnection } from "./status.ts";
+import { publishConnection, recordConnectionChange, updateConnection } from "./status.ts";
 import { tokenColumns } from "./tokens.ts";
 
 /** What Stripe put on the redirect back to us. */
@@ -146,7 +147,7 @@ async function storeGrant(
   tokens: OAuthTokens,
 ) {
   const now = deps.clock.now();
-  return deps.db.prisma.$transaction(async (tx) => {
+  const { result } = await withChanges(deps, [orgId], async (tx, changes) => {
     const existing = await tx.stripeConnection.findUnique({
       where: {
         orgId_stripeAccountId_livemode: {
@@ -178,7 +179,7 @@ async function storeGrant(
       id = newConnectionId();
       await tx.stripeConnection.create({ data: { id, orgId, method } });
     }
-    return tx.stripeConnection.update({
+    const connected = await tx.stripeConnection.update({
       where: { id },
       data: {
         ...tokenColumns(deps, id, tokens),
@@ -195,5 +196,9 @@ async function storeGrant(
         nextSyncAt: null,
       },
     });
+    // A grant is a connection's start, whatever its status was (a re-grant of a READY account too).
+    recordConnectionChange(changes, connected, "connection.connected");
+    return connected;
   });
+  return result;
 }

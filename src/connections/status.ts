@@ -1,22 +1,97 @@
+import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
-import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
+import { type ChangeRecorder, type Transaction, withChanges } from "../feed/change-log.ts";
+import type {
+  Prisma,
+  StripeConnection,
+  StripeConnectionStatus,
+} from "../generated/prisma/client.ts";
 import type { GatewayPubSub } from "../pubsub.ts";
 import { NO_TOKENS } from "./tokens.ts";
 
-/** What a status change needs: the row, and the topic its subscribers listen on. */
+/** What a status change needs: the row, the change log, and the topic its subscribers listen on. */
 export type StatusDeps = {
   db: Pick<Database, "prisma">;
   pubsub: Pick<GatewayPubSub, "publish">;
+  clock: Clock;
 };
+
+type Status = StripeConnectionStatus;
+
+/**
+ * The change-log entry of a connection's step from one status to another (`connection.ready`), or null
+ * for no lifecycle step (the same status, or an attempt that is still, or no longer, pending).
+ */
+export function connectionChangeType(before: Status | null, after: Status): string | null {
+  if (before === after) return null;
+  switch (after) {
+    case "SYNCING":
+      return before === "READY" || before === "UNHEALTHY" ? "connection.syncing" : "connection.connected";
+    case "READY":
+      return before === "UNHEALTHY" ? "connection.recovered" : "connection.ready";
+    case "UNHEALTHY":
+      return "connection.unhealthy";
+    case "NEEDS_REAUTH":
+      return "connection.needs_reauth";
+    case "DISCONNECTED":
+      return "connection.disconnected";
+    default:
+      return null;
+  }
+}
+
+/** Enters a connection's lifecycle step into the transaction's change log (nothing when it is none). */
+export function recordConnectionChange(
+  changes: ChangeRecorder,
+  connection: Pick<StripeConnection, "id" | "orgId">,
+  type: string | null,
+  stripeEventId: string | null = null,
+) {
+  if (!type) return;
+  changes.record({
+    orgId: connection.orgId,
+    connectionId: connection.id,
+    type,
+    objectId: connection.id,
+    stripeEventId,
+  });
+}
+
+/**
+ * Changes a connection's row in a change-log transaction: `where` guards the update (no row matches: no
+ * change, null), and a step of its status is logged with it. Subscribers hear of it after the commit.
+ */
+export async function transitionConnection(
+  deps: StatusDeps,
+  connectionId: string,
+  data: Prisma.StripeConnectionUpdateInput & { status?: Status },
+  where: Prisma.StripeConnectionWhereInput = {},
+): Promise<StripeConnection | null> {
+  const owner = await deps.db.prisma.stripeConnection.findUnique({
+    where: { id: connectionId },
+    select: { orgId: true },
+  });
+  if (!owner) return null;
+  const { result: connection } = await withChanges(deps, [owner.orgId], async (tx, changes) => {
+    // Every status step of the org's connections holds the org's change-log lock: this read stays true.
+    const before = await tx.stripeConnection.findFirst({ where: { id: connectionId, ...where } });
+    if (!before) return null;
+    const after = await tx.stripeConnection.update({ where: { id: connectionId }, data });
+    recordConnectionChange(changes, after, connectionChangeType(before.status, after.status));
+    return after;
+  });
+  if (connection) publishConnection(deps, connection);
+  return connection;
+}
 
 /** Every change of a connection goes through here, so that subscribers hear of it. */
 export async function updateConnection(
   deps: StatusDeps,
   connectionId: string,
-  data: Prisma.StripeConnectionUpdateInput,
+  data: Prisma.StripeConnectionUpdateInput & { status?: Status },
 ): Promise<StripeConnection> {
-  const connection = await deps.db.prisma.stripeConnection.update({ where: { id: connectionId }, data });
-  publishConnection(deps, connection);
+  const connection = await transitionConnection(deps, connectionId, data);
+  if (!connection) throw new Error(`connection ${connectionId} does not exist`);
   return connection;
 }
 
@@ -54,14 +129,17 @@ type AccountKey = { orgId: string; stripeAccountId: string; livemode: boolean };
  * changed.
  */
 export async function deauthorizeInTransaction(
-  db: Prisma.TransactionClient,
+  db: Transaction,
+  changes: ChangeRecorder,
   now: Date,
   where: AccountKey,
+  stripeEventId: string,
 ): Promise<StripeConnection | null> {
   const connection = await db.stripeConnection.findUnique({
     where: { orgId_stripeAccountId_livemode: where },
   });
   if (!connection || connection.status === "DISCONNECTED") return null;
+  recordConnectionChange(changes, connection, "connection.disconnected", stripeEventId);
   return db.stripeConnection.update({
     where: { id: connection.id },
     data: {

@@ -1,6 +1,7 @@
 import Stripe from "stripe";
 import { deauthorizeInTransaction, publishConnection } from "../connections/status.ts";
 import { delegateOf } from "../db/delegate.ts";
+import { type ChangeRecorder, withChanges } from "../feed/change-log.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { readVersion } from "../stripe/api.ts";
 import {
@@ -19,8 +20,8 @@ import {
   unixToDate,
 } from "../stripe/resources.ts";
 import { listChildrenOf } from "./per-parent.ts";
-import { publishObject } from "./publish.ts";
-import { readSingleton, singletonVersionIs, storeSingleton } from "./singletons.ts";
+import { readSingleton, recordSingletonChange, singletonVersionIs, storeSingleton } from "./singletons.ts";
+import { recordObjectChanges, storeObjects } from "./store-objects.ts";
 import type { SyncDeps, Writer } from "./sync-deps.ts";
 import { markObjectDeleted, upsertObjects } from "./upsert.ts";
 
@@ -45,9 +46,6 @@ type Publish = (deps: Pick<SyncDeps, "pubsub">) => void;
 /** The object a tie is about: one of the registry's resources or singletons. */
 type Tie = { resource: ResourceSpec } | { singleton: SingletonSpec };
 type Applied = { outcome: "applied" | "ignored"; tie: Tie | null; publish: Publish[] };
-
-/** Applying a batch of events is a few short statements; waiting for the database's one writer may take longer. */
-const TRANSACTION = { maxWait: 20_000, timeout: 20_000 } as const;
 
 /** One event to apply, for the connection it was routed to. */
 export type EventDelivery = {
@@ -98,7 +96,9 @@ export async function applyStripeEvents(
     seen.add(id);
     firsts.push(index);
   }
-  const applied = await deps.db.prisma.$transaction(async (tx) => {
+  const orgIds = deliveries.map(({ connection }) => connection.orgId);
+  // The change log (feed/change-log.ts) numbers what the batch changes, in its transaction.
+  const { result: applied } = await withChanges(deps, orgIds, async (tx, changes) => {
     const now = deps.clock.now();
     const stored = await storeEvents(
       tx,
@@ -108,6 +108,7 @@ export async function applyStripeEvents(
     const fresh = firsts.filter((index) => stored.has(rowIds[index]!));
     const results = await applyObjects(
       tx,
+      changes,
       deps,
       fresh.map((index) => deliveries[index]!),
       now,
@@ -125,7 +126,7 @@ export async function applyStripeEvents(
         ties.map((index) => rowIds[index]!),
       );
     return outcomes;
-  }, TRANSACTION);
+  });
 
   return deliveries.map(({ connection, event }, index) => {
     const outcome = applied.get(index);
@@ -275,6 +276,7 @@ function relatedObjects(event: StripeEventPayload): { resource: ResourceSpec; id
  */
 async function applyObjects(
   tx: Writer,
+  changes: ChangeRecorder,
   deps: SyncDeps,
   deliveries: EventDelivery[],
   now: Date,
@@ -310,7 +312,7 @@ async function applyObjects(
     bulk.members.push(index);
   }
   for (const { resource, connection, deletion, members } of bulks.values()) {
-    const { written } = await upsertObjects(
+    const upserted = await upsertObjects(
       tx,
       resource,
       connection,
@@ -320,12 +322,12 @@ async function applyObjects(
     );
     for (const index of members) {
       const { event } = deliveries[index]!;
-      results[index] = await settleObject(tx, resource, connection, event, deletion, written, now);
+      results[index] = await settleObject(tx, changes, resource, connection, event, deletion, upserted, now);
     }
   }
   for (const index of oneByOne) {
     const { connection, event } = deliveries[index]!;
-    results[index] = await applyObject(tx, deps, connection, event, now);
+    results[index] = await applyObject(tx, changes, deps, connection, event, now);
   }
   return results;
 }
@@ -341,28 +343,32 @@ function versioned(event: StripeEventPayload, deletion: boolean) {
  */
 async function settleObject(
   tx: Writer,
+  changes: ChangeRecorder,
   resource: ResourceSpec,
   connection: Connection,
   event: StripeEventPayload,
   deletion: boolean,
-  written: Set<string>,
+  upserted: { written: Set<string>; changes: ReadonlyMap<string, "created" | "updated" | "deleted"> },
   now: Date,
 ): Promise<Applied> {
   const object = event.data.object;
-  const changed =
-    written.has(object.id) ||
-    (deletion && (await markObjectDeleted(tx, resource, connection.id, object.id, now)));
+  const change = upserted.changes.get(object.id);
+  const deleted =
+    !upserted.written.has(object.id) &&
+    deletion &&
+    (await markObjectDeleted(tx, resource, connection.id, object.id, now));
+  const kind = deleted ? "deleted" : change;
+  if (kind) recordObjectChanges(changes, resource, connection, new Map([[object.id, kind]]), event.id);
   const tie =
-    !changed && (await storedVersionEquals(tx, resource, connection, object.id, unixToDate(event.created)));
-  return {
-    outcome: "applied",
-    tie: tie ? { resource } : null,
-    publish: changed ? [(d) => publishObject(d, resource, connection, object.id)] : [],
-  };
+    !upserted.written.has(object.id) &&
+    !deleted &&
+    (await storedVersionEquals(tx, resource, connection, object.id, unixToDate(event.created)));
+  return { outcome: "applied", tie: tie ? { resource } : null, publish: [] };
 }
 
 async function applyObject(
   tx: Writer,
+  changes: ChangeRecorder,
   deps: SyncDeps,
   connection: Connection,
   event: StripeEventPayload,
@@ -373,16 +379,17 @@ async function applyObject(
   const resource = resourceForEvent(event.type);
   if (resource) {
     const deletion = isDeletionEvent(resource, event.type);
-    const { written } = await upsertObjects(tx, resource, connection, [versioned(event, deletion)], now, {
+    const upserted = await upsertObjects(tx, resource, connection, [versioned(event, deletion)], now, {
       log: deps.logger,
     });
-    return settleObject(tx, resource, connection, event, deletion, written, now);
+    return settleObject(tx, changes, resource, connection, event, deletion, upserted, now);
   }
   const singleton = singletonForEvent(event.type);
   if (singleton) {
-    const written = await storeSingleton(tx, singleton, connection, object, versionAt, now);
+    const write = await storeSingleton(tx, singleton, connection, object, versionAt, now);
+    recordSingletonChange(changes, singleton, connection, write, event.id);
     const tie =
-      !written &&
+      !write.written &&
       singleton.sameSecond === "tie" &&
       (await singletonVersionIs(tx, singleton, connection.id, versionAt));
     return { outcome: "applied", tie: tie ? { singleton } : null, publish: [] };
@@ -390,11 +397,11 @@ async function applyObject(
   if ((CONNECTION_EVENT_TYPES as readonly string[]).includes(event.type)) {
     // account.application.deauthorized: the merchant removed the app's access.
     if (connection.stripeAccountId && connection.livemode !== null) {
-      const disconnected = await deauthorizeInTransaction(tx, now, {
+      const disconnected = await deauthorizeInTransaction(tx, changes, now, {
         orgId: connection.orgId,
         stripeAccountId: connection.stripeAccountId,
         livemode: connection.livemode,
-      });
+      }, event.id);
       return {
         outcome: "applied",
         tie: null,
@@ -449,17 +456,14 @@ async function refetchObject(
   }
   if (object.deleted === true) {
     // Stripe answers a deleted object with a stub ({ id, deleted: true }): keep what was known of it.
-    if (await markObjectDeleted(deps.db.prisma, resource, connection.id, stripeId, deps.clock.now()))
-      publishObject(deps, resource, connection, stripeId);
+    await withChanges(deps, [connection.orgId], async (tx, changes) => {
+      if (await markObjectDeleted(tx, resource, connection.id, stripeId, deps.clock.now()))
+        recordObjectChanges(changes, resource, connection, new Map([[stripeId, "deleted"]]));
+    });
     return;
   }
-  const { written } = await upsertObjects(
-    deps.db.prisma,
-    resource,
-    connection,
-    [{ object, versionAt: readAt }],
-    deps.clock.now(),
-    { replace: "not-older", log: deps.logger },
-  );
-  if (written.has(stripeId)) publishObject(deps, resource, connection, stripeId);
+  await storeObjects(deps, resource, connection, [{ object, versionAt: readAt }], {
+    replace: "not-older",
+    log: deps.logger,
+  });
 }

@@ -8,12 +8,11 @@ import {
   SINGLETONS,
 } from "../stripe/resources.ts";
 import { listChildrenOf, type ParentPosition, parentsNewestFirst } from "./per-parent.ts";
-import { publishObject } from "./publish.ts";
 import { readSingleton } from "./singletons.ts";
 import type { SyncDeps } from "./sync-deps.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
 import { readSyncState, writeSyncState } from "./sync-state.ts";
-import { upsertObjects } from "./upsert.ts";
+import { storeObjects } from "./store-objects.ts";
 
 type Connection = Pick<
   StripeConnection,
@@ -102,16 +101,14 @@ async function backfillList(
 ) {
   await once(deps, connection.id, resource.key, heartbeat, async (cursor, saveProgress) => {
     for await (const page of aheadByOne(deps.stripeApi.list(connection, list.path, list.params, cursor))) {
-      const { written, objects, skipped } = await upsertObjects(
-        deps.db.prisma,
+      // Subscribers hear of backfilled objects the same way as of webhook updates: by the change log.
+      const { objects, skipped } = await storeObjects(
+        deps,
         resource,
         connection,
         page.data.map((object) => ({ object, versionAt: page.readAt })),
-        deps.clock.now(),
         { log: deps.logger },
       );
-      // Subscribers hear of backfilled objects the same way as of webhook updates.
-      for (const stripeId of written) publishObject(deps, resource, connection, stripeId);
       cursor = page.data.at(-1)?.id ?? cursor;
       await saveProgress(cursor, objects, skipped);
     }

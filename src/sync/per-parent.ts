@@ -1,8 +1,7 @@
 import { delegateOf } from "../db/delegate.ts";
 import { type PerParentResource, RESOURCE_BY_KEY } from "../stripe/resources.ts";
-import { publishObject } from "./publish.ts";
 import type { SyncDeps } from "./sync-deps.ts";
-import { upsertObjects } from "./upsert.ts";
+import { storeObjects } from "./store-objects.ts";
 
 type Connection = { id: string; orgId: string; livemode: boolean | null };
 type Delegate = { findMany(args: object): Promise<{ stripeId: string; created: Date }[]> };
@@ -25,16 +24,14 @@ export async function listChildrenOf(
     perParent.path(parentId),
     perParent.params?.(parentId),
   )) {
-    const { written } = await upsertObjects(
-      deps.db.prisma,
+    await storeObjects(
+      deps,
       resource,
       connection,
       page.data.map((object) => ({ object, versionAt: page.readAt, ...(extra ? { extra } : {}) })),
-      deps.clock.now(),
       // The link to the parent is new information even when the object itself is unchanged.
       { replace: "not-older", log: deps.logger },
     );
-    for (const stripeId of written) publishObject(deps, resource, connection, stripeId);
     count += page.data.length;
   }
   return count;

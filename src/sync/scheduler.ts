@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { NeedsReauthError } from "../connections/credentials.ts";
-import { expireAbandonedConnections, publishConnection } from "../connections/status.ts";
+import { expireAbandonedConnections, transitionConnection } from "../connections/status.ts";
 import { createConnectionLease } from "../db/connection-lease.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { SINGLETONS } from "../stripe/resources.ts";
@@ -212,9 +212,10 @@ const reread = (deps: SyncDeps, connectionId: string) =>
 async function recordSuccess(deps: SyncDeps, connection: Pick<StripeConnection, "id" | "orgId">) {
   const now = deps.clock.now();
   // Only a connection still being synced: a deauthorization that arrived meanwhile stands.
-  const { count } = await deps.db.prisma.stripeConnection.updateMany({
-    where: { id: connection.id, status: { in: [...SYNCABLE] } },
-    data: {
+  await transitionConnection(
+    deps,
+    connection.id,
+    {
       status: "READY",
       lastError: null,
       lastErrorCode: null,
@@ -222,8 +223,8 @@ async function recordSuccess(deps: SyncDeps, connection: Pick<StripeConnection, 
       lastSyncedAt: now,
       nextSyncAt: new Date(now.getTime() + deps.config.syncIntervalSeconds * 1000),
     },
-  });
-  if (count > 0) publishConnection(deps, connection);
+    { status: { in: [...SYNCABLE] } },
+  );
 }
 
 async function recordFailure(deps: SyncDeps, connectionId: string, error: unknown) {
@@ -231,9 +232,10 @@ async function recordFailure(deps: SyncDeps, connectionId: string, error: unknow
   const current = await reread(deps, connectionId);
   const failures = current.syncFailures + 1;
   const problem = describeSyncProblem(error);
-  const { count } = await deps.db.prisma.stripeConnection.updateMany({
-    where: { id: connectionId, status: { in: [...SYNCABLE] } },
-    data: {
+  await transitionConnection(
+    deps,
+    connectionId,
+    {
       status: "UNHEALTHY",
       lastError: problem.message,
       lastErrorCode: problem.code,
@@ -241,6 +243,6 @@ async function recordFailure(deps: SyncDeps, connectionId: string, error: unknow
       lastFailureAt: now,
       nextSyncAt: new Date(now.getTime() + retryDelayMs(failures)),
     },
-  });
-  if (count > 0) publishConnection(deps, current);
+    { status: { in: [...SYNCABLE] } },
+  );
 }

@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from "node:util";
 import { delegateOf } from "../db/delegate.ts";
+import { type ChangeRecorder, objectChangeType, withChanges } from "../feed/change-log.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { readVersion } from "../stripe/api.ts";
 import { readColumns } from "../stripe/columns.ts";
@@ -10,12 +12,16 @@ type Connection = { id: string; livemode: boolean | null };
 type SingletonDelegate = {
   updateMany(args: object): Promise<{ count: number }>;
   createMany(args: object): Promise<{ count: number }>;
-  findUnique(args: object): Promise<{ lastEventAt: Date | null } | null>;
+  findUnique(args: object): Promise<{ lastEventAt?: Date | null; raw?: unknown } | null>;
 };
+
+/** What storing a singleton did: written (its version moved on), and the change it made, if any. */
+export type SingletonWrite = { written: boolean; change: "created" | "updated" | null };
 
 /**
  * Stores the account's one object of a singleton resource (the account, its balance), guarded by version
- * time like every synced object: an older version changes nothing. True when written.
+ * time like every synced object: an older version changes nothing. A newer version that says what the
+ * stored one said is written but is no change. Runs in the caller's change-log transaction.
  */
 export async function storeSingleton(
   db: Writer,
@@ -25,7 +31,7 @@ export async function storeSingleton(
   versionAt: Date,
   now: Date,
   replace: "newer" | "not-older" = spec.sameSecond === "replace" ? "not-older" : "newer",
-): Promise<boolean> {
+): Promise<SingletonWrite> {
   const data = {
     ...readColumns(spec.columns, object),
     ...(spec.livemode
@@ -37,16 +43,36 @@ export async function storeSingleton(
   };
   const older = replace === "newer" ? { lt: versionAt } : { lte: versionAt };
   const delegate = delegateOf<SingletonDelegate>(db, spec.model);
+  const stored = await delegate.findUnique({ where: { connectionId: connection.id }, select: { raw: true } });
   const updated = await delegate.updateMany({
     where: { connectionId: connection.id, OR: [{ lastEventAt: null }, { lastEventAt: older }] },
     data,
   });
-  if (updated.count > 0) return true;
+  if (updated.count > 0)
+    return { written: true, change: isDeepStrictEqual(stored?.raw, object) ? null : "updated" };
   const created = await delegate.createMany({
     data: [{ connectionId: connection.id, ...data }],
     skipDuplicates: true,
   });
-  return created.count > 0;
+  return created.count > 0 ? { written: true, change: "created" } : { written: false, change: null };
+}
+
+/** Enters a singleton's change into the transaction's change log (`balance.updated`). */
+export function recordSingletonChange(
+  changes: ChangeRecorder,
+  spec: SingletonSpec,
+  connection: { id: string; orgId: string },
+  write: SingletonWrite,
+  stripeEventId: string | null = null,
+) {
+  if (!write.change) return;
+  changes.record({
+    orgId: connection.orgId,
+    connectionId: connection.id,
+    type: objectChangeType(spec.key, write.change),
+    objectId: null,
+    stripeEventId,
+  });
 }
 
 /** True when the stored version is of exactly this second: a tie, settled by reading Stripe again. */
@@ -60,12 +86,15 @@ export async function singletonVersionIs(db: Writer, spec: SingletonSpec, connec
 
 /** Reads the singleton from Stripe and stores it (`not-older` settles a tie with what Stripe has now). */
 export async function readSingleton(
-  deps: Pick<SyncDeps, "db" | "clock" | "stripeApi">,
+  deps: Pick<SyncDeps, "db" | "clock" | "stripeApi" | "pubsub">,
   spec: SingletonSpec,
-  connection: Connection,
+  connection: Connection & { orgId: string },
   replace?: "newer" | "not-older",
 ) {
   const readAt = readVersion(deps.clock.now());
   const object = await deps.stripeApi.get(connection, spec.path);
-  await storeSingleton(deps.db.prisma, spec, connection, object, readAt, deps.clock.now(), replace);
+  await withChanges(deps, [connection.orgId], async (tx, changes) => {
+    const write = await storeSingleton(tx, spec, connection, object, readAt, deps.clock.now(), replace);
+    recordSingletonChange(changes, spec, connection, write);
+  });
 }

@@ -30,9 +30,18 @@ export type UpsertOptions = {
   log?: Pick<Logger, "warn">;
 };
 
+/** What a write did to an object, as the change log names it. */
+export type ObjectChange = "created" | "updated" | "deleted";
+
 export type UpsertResult = {
   /** Stripe ids written; the others were already as new or newer. */
   written: Set<string>;
+  /**
+   * The written objects that changed, and how: new, different, or now deleted. A newer version that
+   * says what the row already said (a re-read, a resync, a duplicate) is written (its version moves on)
+   * but is no change.
+   */
+  changes: Map<string, ObjectChange>;
   /** Distinct objects offered (a page may list one twice), and those that could not be read. */
   objects: number;
   /** Objects that could not be read (no usable id, fields the columns cannot take): logged, not stored. */
@@ -123,7 +132,7 @@ export async function upsertObjects(
       byId.set(row.stripeId as string, row);
   }
   const rows = [...byId.values()];
-  if (rows.length === 0) return { written: new Set(), objects: 0, skipped };
+  if (rows.length === 0) return { written: new Set(), changes: new Map(), objects: 0, skipped };
   // Every row has the same columns except `extra`: take their union, missing ones as NULL.
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const params: unknown[] = [];
@@ -150,13 +159,30 @@ export async function upsertObjects(
     `${table}."lastEventAt" = EXCLUDED."lastEventAt" AND ` +
     `ROW(${compared.map((c) => `${table}.${c}`).join(", ")}) IS DISTINCT FROM ` +
     `ROW(${compared.map((c) => `EXCLUDED.${c}`).join(", ")})`;
+  const ids = rows.map((_, index) => `$${index * columns.length + columns.indexOf("id") + 1}`);
+  const deletable = columns.includes("deleted");
+  // `old` reads the rows as they were before this statement (one snapshot for the whole statement); the
+  // org's change-log lock (feed/change-log.ts) keeps any other writer off them meanwhile.
   const statement =
-    `INSERT INTO ${table} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")} ` +
+    `WITH "old" AS (SELECT "id", ${compared.join(", ")} FROM ${table} WHERE "id" IN (${ids.join(", ")})), ` +
+    `"up" AS (INSERT INTO ${table} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")} ` +
     `ON CONFLICT ("id") DO UPDATE SET ${updates.join(", ")} ` +
     `WHERE ${older}${options.replace === "not-older" ? ` OR (${sameButDifferent})` : ""} ` +
-    `RETURNING "stripeId"`;
-  const written = await sql.$queryRawUnsafe<{ stripeId: string }[]>(statement, ...params);
-  return { written: new Set(written.map((row) => row.stripeId)), objects: rows.length, skipped };
+    `RETURNING "id", "stripeId", ${compared.join(", ")}) ` +
+    `SELECT "up"."stripeId", "old"."id" IS NULL AS "created", ` +
+    `ROW(${compared.map((c) => `"old".${c}`).join(", ")}) IS DISTINCT FROM ROW(${compared.map((c) => `"up".${c}`).join(", ")}) AS "changed", ` +
+    `${deletable ? `"up"."deleted" AND NOT COALESCE("old"."deleted", false)` : "false"} AS "deleted" ` +
+    `FROM "up" LEFT JOIN "old" ON "old"."id" = "up"."id"`;
+  const written = await sql.$queryRawUnsafe<
+    { stripeId: string; created: boolean; changed: boolean; deleted: boolean }[]
+  >(statement, ...params);
+  const changes = new Map<string, ObjectChange>();
+  for (const row of written) {
+    if (row.deleted) changes.set(row.stripeId, "deleted");
+    else if (row.created) changes.set(row.stripeId, "created");
+    else if (row.changed) changes.set(row.stripeId, "updated");
+  }
+  return { written: new Set(written.map((row) => row.stripeId)), changes, objects: rows.length, skipped };
 }
 
 /** Marks one object deleted whatever its stored version (a deletion is final). True when it changed. */
