@@ -15,6 +15,8 @@ export type Context = {
   credential: Credential | null;
   /** The connections (row ids) a browser access token may read; null: every connection of the org */
   connectionScope: ReadonlySet<string> | null;
+  /** An SSE reconnect's `Last-Event-ID` (the last change sequence it received); null otherwise */
+  lastEventId: string | null;
   /** DataLoaders of this request, by name */
   loaders: Map<string, unknown>;
 };

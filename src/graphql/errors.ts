@@ -17,6 +17,11 @@ export function badInput(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
 }
 
+/** A change-feed cursor older than the log keeps (CHANGE_RETENTION_DAYS): re-query, then resume. */
+export function changeCursorExpired(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "CHANGE_CURSOR_EXPIRED", http: { status: 400 } } });
+}
+
 /** Outside mutations (whose outcomes are union members): a missing object, or another org's. */
 export function notFound(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "NOT_FOUND" } });

@@ -10,6 +10,7 @@ import "./types/stripe-account.ts";
 import "./types/manifest.ts";
 import "./types/credentials.ts";
 import "./types/subscriptions.ts";
+import "./types/changes.ts";
 
 builder.queryType({});
 builder.mutationType({});

@@ -16,6 +16,13 @@ import {
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "./context.ts";
 
+/**
+ * A payload property naming its SSE event id: the stream writes it as the event's `id:` line, and a client
+ * that reconnects sends it back as `Last-Event-ID` (the change feed's sequence).
+ */
+export const sseEventId = Symbol("SSE event id");
+const eventIds = new WeakMap<object, string>();
+
 /** How often an event's selection was executed on the shared path (tests count these, never time). */
 export const sharedExecutions = { count: 0 };
 
@@ -87,7 +94,11 @@ function executeOnce(args: ExecutionArgs, key: string, payload: unknown): Promis
   let pending = byKey.get(key);
   if (!pending) {
     sharedExecutions.count += 1;
-    pending = executeEvent(args, payload).then(markShared);
+    const id = (payload as { [sseEventId]?: unknown })[sseEventId];
+    pending = executeEvent(args, payload).then((result) => {
+      if (typeof id === "string") eventIds.set(result, id);
+      return markShared(result);
+    });
     byKey.set(key, pending);
   }
   return pending;
@@ -168,10 +179,14 @@ const COMPLETE = encoder.encode("event: complete\ndata:\n\n");
 const frames = new WeakMap<object, Uint8Array>();
 
 function frameOf(value: ExecutionResult): Uint8Array {
-  if (!shared.has(value)) return encoder.encode(`event: next\ndata: ${stringifyResult(value)}\n\n`);
+  const text = () => {
+    const id = eventIds.get(value);
+    return `${id === undefined ? "" : `id: ${id}\n`}event: next\ndata: ${stringifyResult(value)}\n\n`;
+  };
+  if (!shared.has(value)) return encoder.encode(text());
   let frame = frames.get(value);
   if (!frame) {
-    frame = encoder.encode(`event: next\ndata: ${stringifyResult(value)}\n\n`);
+    frame = encoder.encode(text());
     frames.set(value, frame);
   }
   return frame;

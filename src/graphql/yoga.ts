@@ -70,6 +70,7 @@ export function createGraphQLServer(deps: Deps): GraphQLServer {
         requestId,
         log: viewer.org && log.isLevelEnabled("fatal") ? log.child({ orgId: viewer.org.id }) : log,
         ...viewer,
+        lastEventId: connectionParams ? null : request.headers.get("last-event-id"),
         loaders: new Map(),
       };
     },
