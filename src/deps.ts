@@ -5,8 +5,8 @@ import type { Config } from "./config.ts";
 import { type CredentialsProvider, createCredentialsProvider } from "./connections/credentials.ts";
 import { markCredentialsRejected } from "./connections/status.ts";
 import { type Database, openDatabase } from "./db/client.ts";
-import { type ChangeFeed, createChangeFeed } from "./feed/change-feed.ts";
 import type { BeforeStatement } from "./db/statement-hook.ts";
+import { type ChangeFeed, createChangeFeed } from "./feed/change-feed.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createKeyUsage, type KeyUsage } from "./orgs/api-keys.ts";
 import { createGatewayCache, type GatewayCache } from "./orgs/cache.ts";
@@ -117,7 +117,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   });
   const sync = createSyncScheduler({ config, db, clock, logger, pubsub, stripeApi });
   const eventBatcher = createEventBatcher({ config, db, clock, logger, pubsub, stripeApi });
-  const changeFeed = createChangeFeed({ db, pubsub, logger, clock }, { retentionDays: config.changeRetentionDays });
+  const changeFeed = createChangeFeed(
+    { db, pubsub, logger, clock },
+    { retentionDays: config.changeRetentionDays },
+  );
   return {
     config,
     logger,

@@ -1,11 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
 import { type ChangeRecorder, type Transaction, withChanges } from "../feed/change-log.ts";
-import type {
-  Prisma,
-  StripeConnection,
-  StripeConnectionStatus,
-} from "../generated/prisma/client.ts";
+import type { Prisma, StripeConnection, StripeConnectionStatus } from "../generated/prisma/client.ts";
 import type { GatewayPubSub } from "../pubsub.ts";
 import { NO_TOKENS } from "./tokens.ts";
 

@@ -397,11 +397,17 @@ async function applyObject(
   if ((CONNECTION_EVENT_TYPES as readonly string[]).includes(event.type)) {
     // account.application.deauthorized: the merchant removed the app's access.
     if (connection.stripeAccountId && connection.livemode !== null) {
-      const disconnected = await deauthorizeInTransaction(tx, changes, now, {
-        orgId: connection.orgId,
-        stripeAccountId: connection.stripeAccountId,
-        livemode: connection.livemode,
-      }, event.id);
+      const disconnected = await deauthorizeInTransaction(
+        tx,
+        changes,
+        now,
+        {
+          orgId: connection.orgId,
+          stripeAccountId: connection.stripeAccountId,
+          livemode: connection.livemode,
+        },
+        event.id,
+      );
       return {
         outcome: "applied",
         tie: null,

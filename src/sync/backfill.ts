@@ -9,10 +9,10 @@ import {
 } from "../stripe/resources.ts";
 import { listChildrenOf, type ParentPosition, parentsNewestFirst } from "./per-parent.ts";
 import { readSingleton } from "./singletons.ts";
+import { storeObjects } from "./store-objects.ts";
 import type { SyncDeps } from "./sync-deps.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
 import { readSyncState, writeSyncState } from "./sync-state.ts";
-import { storeObjects } from "./store-objects.ts";
 
 type Connection = Pick<
   StripeConnection,

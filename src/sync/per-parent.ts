@@ -1,7 +1,7 @@
 import { delegateOf } from "../db/delegate.ts";
 import { type PerParentResource, RESOURCE_BY_KEY } from "../stripe/resources.ts";
-import type { SyncDeps } from "./sync-deps.ts";
 import { storeObjects } from "./store-objects.ts";
+import type { SyncDeps } from "./sync-deps.ts";
 
 type Connection = { id: string; orgId: string; livemode: boolean | null };
 type Delegate = { findMany(args: object): Promise<{ stripeId: string; created: Date }[]> };

@@ -1,7 +1,13 @@
 import { type ChangeRecorder, objectChangeType, withChanges } from "../feed/change-log.ts";
 import type { ResourceSpec } from "../stripe/resources.ts";
 import type { SyncDeps } from "./sync-deps.ts";
-import { type ObjectChange, type UpsertOptions, type UpsertResult, upsertObjects, type VersionedObject } from "./upsert.ts";
+import {
+  type ObjectChange,
+  type UpsertOptions,
+  type UpsertResult,
+  upsertObjects,
+  type VersionedObject,
+} from "./upsert.ts";
 
 type Connection = { id: string; orgId: string; livemode: boolean | null };
 

@@ -127,10 +127,12 @@ describe.each(databaseTargets)("the change feed on $name", (target) => {
     const snapshot = async () => {
       const rows = new Map<string, string>();
       for (const resource of RESOURCES as readonly ResourceSpec[]) {
-        const stored = await delegateOf<{ findMany(args: object): Promise<{ stripeId: string; raw: unknown }[]> }>(
-          world.gateway.deps.db.prisma,
-          resource.model,
-        ).findMany({ where: { connectionId: org.connection.rowId }, select: { stripeId: true, raw: true } });
+        const stored = await delegateOf<{
+          findMany(args: object): Promise<{ stripeId: string; raw: unknown }[]>;
+        }>(world.gateway.deps.db.prisma, resource.model).findMany({
+          where: { connectionId: org.connection.rowId },
+          select: { stripeId: true, raw: true },
+        });
         for (const row of stored) rows.set(`${resource.object} ${row.stripeId}`, JSON.stringify(row.raw));
       }
       return rows;
@@ -182,7 +184,9 @@ describe.each(databaseTargets)("the change feed on $name", (target) => {
       org.apiKey,
     );
     const types = new Set(updates.data!.changes.edges.map((edge) => edge.node.type));
-    expect([...types].every((type) => type === "payout.updated" || type.startsWith("connection."))).toBe(true);
+    expect([...types].every((type) => type === "payout.updated" || type.startsWith("connection."))).toBe(
+      true,
+    );
     expect(types.has("payout.updated") && types.has("connection.ready")).toBe(true);
     // A filtered page that is not full resumes past every change it looked at, not only its matches.
     expect(updates.data!.changes.pageInfo.endCursor).toBe(String(all.length));

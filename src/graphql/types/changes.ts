@@ -1,9 +1,9 @@
 // The change feed: every change the gateway applied, numbered per org (src/feed/change-log.ts), as a
 // page for polling clients and as a subscription that resumes after a sequence without gap or repeat.
 import { brandWithType } from "@pothos/core";
+import { ChangeCursorError } from "../../feed/change-feed.ts";
 import type { Change } from "../../feed/change-log.ts";
 import { resourceOfChange } from "../../feed/change-log.ts";
-import { ChangeCursorError } from "../../feed/change-feed.ts";
 import { type ChangeFilter, parseSequence, readChanges } from "../../feed/read-changes.ts";
 import { rowId } from "../../stripe/resources.ts";
 import { builder } from "../builder.ts";
@@ -98,7 +98,9 @@ async function filterOf(ctx: Context, args: FeedArgs): Promise<ChangeFilter> {
   const only = await narrowTo(ctx, args.connectionId);
   for (const type of args.types ?? [])
     if (!/^(\*|[a-z_.]+\.\*|[a-z_.]+)$/.test(type))
-      throw badInput(`types: "${type}" is not a change type (payout.updated), an object's changes (payout.*) or *.`);
+      throw badInput(
+        `types: "${type}" is not a change type (payout.updated), an object's changes (payout.*) or *.`,
+      );
   return { orgId: ctx.org!.id, connectionIds: only ? [only] : scopeOf(ctx), types: args.types ?? null };
 }
 
@@ -207,5 +209,3 @@ function withEventIds(changes: AsyncIterableIterator<Change>): AsyncIterableIter
   };
   return iterator;
 }
-
-
