@@ -7,9 +7,10 @@ import type {
 
 /**
  * Called before every statement the client sends, and before every COMMIT. Throwing fails that
- * statement as a lost connection would: fault tests use it to stop "the process" between any two.
+ * statement as a lost connection would: fault tests use it to stop "the process" between any two. A
+ * returned promise holds the statement back until it settles (tests force interleavings with it).
  */
-export type BeforeStatement = (sql: string) => void;
+export type BeforeStatement = (sql: string) => void | Promise<void>;
 
 type Queryable = { queryRaw(q: SqlQuery): Promise<unknown>; executeRaw(q: SqlQuery): Promise<number> };
 
@@ -38,7 +39,7 @@ function hooked<T extends Queryable>(
 ): T {
   const guard = async (sql: string) => {
     try {
-      hook(sql);
+      await hook(sql);
     } catch (error) {
       if (inTransaction) await target.executeRaw(ROLLBACK).catch(() => {});
       throw error;
@@ -73,7 +74,7 @@ export function withStatementHook(
           return hooked<Transaction>(transaction, hook, true, {
             commit: async () => {
               try {
-                hook("COMMIT");
+                await hook("COMMIT");
               } catch (error) {
                 await transaction.rollback();
                 throw error;

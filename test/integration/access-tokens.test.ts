@@ -163,7 +163,8 @@ describe.each(databaseTargets)("browser access tokens and API keys on $name", (t
     });
     const event = makeEvent(
       "payout.updated",
-      { ...(payout.raw as { id: string }), status },
+      // A new description each time: an update that says what is stored already is no change, announced to no one.
+      { ...(payout.raw as { id: string }), status, description: `update ${step}` },
       { account, created: world.clock.seconds() + 100 + step },
     );
     const response = await postWebhook(world.gateway.app, org.rawId, JSON.stringify(event), {
