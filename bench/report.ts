@@ -1,6 +1,7 @@
 // The table of issue 12's targets from one run's measurements, as Markdown.
 import type { Backfill } from "./backfill.ts";
 import type { Fanout } from "./fanout.ts";
+import type { Resume } from "./resume.ts";
 import { median, settings } from "./measure.ts";
 
 /** A measurement, or why it has none (it failed, or does not apply to that database). */
@@ -13,6 +14,7 @@ export type DatabaseResults = {
   queries: Outcome<Rates<"hello" | "viewer" | "first10" | "first100"> & { postgraphile?: number[] }>;
   webhooks: Outcome<Rates<"http200" | "webhooks">>;
   fanout: Outcome<Fanout>;
+  resume: Outcome<Resume>;
   backfill: Outcome<Backfill>;
   postgraphile: Outcome<number[]>;
 };
@@ -102,6 +104,10 @@ function rows(results: RunResults): Row[] {
       text: `p99 ${ms(value.p99)}, ${value.delivered.toFixed(2)} delivered within 10 s`,
       met: value.p99 <= 50 && (!allDelivered || value.delivered === 1),
     }));
+  const resume = (name: Side): Cell =>
+    cell(results[name]?.resume ?? undefined, (value) => ({
+      text: `${ms(value.ms)} (${int((settings.missedChanges * 1000) / value.ms)} changes/s)`,
+    }));
   const backfill = (name: Side): Cell =>
     cell(results[name]?.backfill ?? undefined, (value) => {
       const ready = value.rounds.every((round) => round.ready);
@@ -142,6 +148,12 @@ function rows(results: RunResults): Row[] {
       baseline: "–",
       target: { pglite: "p99 ≤ 50 ms, all delivered", postgres: "p99 ≤ 50 ms" },
       cells: { pglite: fanout("pglite", true), postgres: fanout("postgres", false) },
+    },
+    {
+      path: `\`changes(after:)\` resumed after ${int(settings.missedChanges)} missed changes, until live again`,
+      baseline: "–",
+      target: { pglite: "–", postgres: "–" },
+      cells: { pglite: resume("pglite"), postgres: resume("postgres") },
     },
     {
       path: "backfill against the emulator to READY (every list resource stored)",
@@ -215,6 +227,8 @@ export function roundsDetail(results: RunResults): string {
           )
           .join("; ")}`,
       );
+    if (db.resume && "value" in db.resume)
+      parts.push(`resume ${db.resume.value.rounds.map((round) => ms(round)).join("; ")}`);
     if (db.backfill && "value" in db.backfill)
       parts.push(
         `backfill ${db.backfill.value.rounds

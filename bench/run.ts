@@ -12,6 +12,7 @@ import { type Baselines, startBaselines } from "./baselines.ts";
 import { startChild } from "./child.ts";
 import { scratchDatabases } from "./databases.ts";
 import { measureFanout } from "./fanout.ts";
+import { measureResume } from "./resume.ts";
 import { interleaved, type Load, settings } from "./measure.ts";
 import { startPostGraphile } from "./postgraphile.ts";
 import { PAYOUT_FIELDS, queryLoads } from "./queries.ts";
@@ -44,6 +45,7 @@ async function measureDatabase(baselines: Baselines, postgresUrl: string | null)
     queries: null,
     webhooks: null,
     fanout: null,
+    resume: null,
     backfill: null,
     postgraphile: null,
   };
@@ -81,6 +83,9 @@ async function measureDatabase(baselines: Baselines, postgresUrl: string | null)
         return values;
       });
       results.fanout = await attempt(`${name}: fan-out`, () => measureFanout(gateway));
+      results.resume = await attempt(`${name}: resume after ${settings.missedChanges} missed changes`, () =>
+        measureResume(gateway),
+      );
     } finally {
       await gateway.stop();
     }
