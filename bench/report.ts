@@ -1,8 +1,8 @@
 // The table of issue 12's targets from one run's measurements, as Markdown.
 import type { Backfill } from "./backfill.ts";
 import type { Fanout } from "./fanout.ts";
-import type { Resume } from "./resume.ts";
 import { median, settings } from "./measure.ts";
+import type { Resume } from "./resume.ts";
 
 /** A measurement, or why it has none (it failed, or does not apply to that database). */
 export type Outcome<T> = { value: T } | { error: string } | null;

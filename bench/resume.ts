@@ -36,7 +36,11 @@ export async function measureResume(gateway: Child<GatewayInfo>): Promise<Resume
       req.end(event.body);
     });
   };
-  const client = createClient({ url: `${url}/graphql`, headers: { authorization: `Bearer ${apiKey}` }, retryAttempts: 0 });
+  const client = createClient({
+    url: `${url}/graphql`,
+    headers: { authorization: `Bearer ${apiKey}` },
+    retryAttempts: 0,
+  });
   try {
     const rounds: number[] = [];
     for (let round = 0; round < settings.rounds; round++) {

@@ -12,11 +12,11 @@ import { type Baselines, startBaselines } from "./baselines.ts";
 import { startChild } from "./child.ts";
 import { scratchDatabases } from "./databases.ts";
 import { measureFanout } from "./fanout.ts";
-import { measureResume } from "./resume.ts";
 import { interleaved, type Load, settings } from "./measure.ts";
 import { startPostGraphile } from "./postgraphile.ts";
 import { PAYOUT_FIELDS, queryLoads } from "./queries.ts";
 import { type DatabaseResults, type Outcome, type RunResults, roundsDetail, table } from "./report.ts";
+import { measureResume } from "./resume.ts";
 import type { GatewayInfo } from "./servers/gateway.ts";
 import { webhookLoad } from "./webhooks.ts";
 

@@ -48,6 +48,15 @@ describe("module boundaries", () => {
     ).toEqual([]);
   });
 
+  it("keeps feed/ (the change log) below sync/ and connections/: it reaches up to none of them", () => {
+    const above = (file: string) =>
+      ["sync", "connections", "graphql", "http"].some((dir) => under(dir)(file)) ||
+      file === "deps.ts" ||
+      file === "app.ts";
+    expect(edges(under("feed"), above)).toEqual([]);
+    expect(edges(under("sync"), under("feed")).length).toBeGreaterThan(0);
+  });
+
   it("keeps graphql/ and http/ siblings: app.ts wires them", () => {
     expect(
       edges(under("http"), under("graphql")).filter(
