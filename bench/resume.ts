@@ -47,7 +47,16 @@ export async function measureResume(gateway: Child<GatewayInfo>): Promise<Resume
       // The sequence a subscriber saw last before it went away.
       const live = client.iterate<Change>({ query: DOCUMENT });
       const first = live.next();
-      await post();
+      // The subscription is live once it hears one: post until it does.
+      let heard = false;
+      void first.finally(() => {
+        heard = true;
+      });
+      for (let tries = 0; !heard && tries < 100; tries++) {
+        await post();
+        await Promise.race([first, new Promise((resolve) => setTimeout(resolve, 100))]);
+      }
+      if (!heard) throw new Error("the live subscription heard nothing in 10 s");
       const seen = BigInt(((await first).value as { data: Change }).data.changes.sequence);
       await live.return?.();
       for (let sent = 0; sent < settings.missedChanges; sent += 50)
@@ -60,9 +69,16 @@ export async function measureResume(gateway: Child<GatewayInfo>): Promise<Resume
         if (step.done) throw new Error("the resumed subscription ended");
         last = BigInt((step.value as { data: Change }).data.changes.sequence);
       }
+      // Live again: a change made now reaches it (posted until it does, like the first).
       const next = resumed.next();
-      await post();
-      await next;
+      let liveAgain = false;
+      void next.finally(() => {
+        liveAgain = true;
+      });
+      while (!liveAgain) {
+        await post();
+        await Promise.race([next, new Promise((resolve) => setTimeout(resolve, 100))]);
+      }
       rounds.push(performance.now() - started);
       await resumed.return?.();
       await gateway.call("idle");

@@ -14,5 +14,5 @@ export type SyncDeps = {
   stripeApi: StripeApi;
 };
 
-/** The Prisma client, or the interactive transaction an event is applied in. */
-export type Writer = Parameters<Parameters<Database["prisma"]["$transaction"]>[0]>[0];
+/** The interactive transaction an event is applied in (a change-log transaction). */
+export type { Transaction as Writer } from "../feed/change-log.ts";

@@ -4,7 +4,7 @@ import { brandWithType } from "@pothos/core";
 import { ChangeCursorError } from "../../feed/change-feed.ts";
 import type { Change } from "../../feed/change-log.ts";
 import { resourceOfChange } from "../../feed/change-log.ts";
-import { type ChangeFilter, parseSequence, readChanges } from "../../feed/read-changes.ts";
+import { type ChangeFilter, oldestResumable, parseSequence, readChanges } from "../../feed/read-changes.ts";
 import { rowId } from "../../stripe/resources.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -141,15 +141,7 @@ builder.queryField("changes", (t) =>
       const first = args.first ?? 100;
       if (first < 1 || first > 1000) throw badInput("first: must be between 1 and 1000.");
       const requested = cursorOf(args.after, "after");
-      const after =
-        requested ??
-        (
-          await ctx.deps.db.prisma.changeCounter.findUnique({
-            where: { orgId: filter.orgId },
-            select: { prunedThrough: true },
-          })
-        )?.prunedThrough ??
-        0n;
+      const after = requested ?? (await oldestResumable(ctx.deps.db, filter.orgId));
       const page = await readChanges(ctx.deps.db, filter, { after, limit: first + 1 });
       if (page.kind !== "page") throw cursorError(page.kind);
       const changes = page.changes.slice(0, first);
