@@ -12,10 +12,10 @@ import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
-/** The ```js blocks of the README's "### Subscriptions" section, in order. */
-async function readmeSnippets(): Promise<string[]> {
+/** The ```js blocks of a README section ("### Subscriptions" unless named), in order. */
+async function readmeSnippets(heading = "### Subscriptions"): Promise<string[]> {
   const readme = await readFile(path.join(ROOT, "README.md"), "utf8");
-  const start = readme.indexOf("### Subscriptions");
+  const start = readme.indexOf(heading);
   const section = readme.slice(start, readme.indexOf("\n### ", start + 1));
   return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]!.replace(/^ {2}/gm, ""));
 }
@@ -28,7 +28,7 @@ async function readmeSnippets(): Promise<string[]> {
 async function runSnippet(
   code: string,
   url: string,
-  values: { apiKey: string; connectionId: string },
+  values: { apiKey: string; connectionId: string; lastSequence?: string | null },
 ): Promise<{ child: ChildProcess; logged: Promise<unknown>; cleanup(): Promise<void> }> {
   // Under node_modules/, so that the snippet's imports resolve to the project's packages.
   const dir = path.join(ROOT, "node_modules", ".cache", "readme-snippets");
@@ -39,6 +39,7 @@ async function runSnippet(
     "globalThis.WebSocket = WebSocket;",
     `const apiKey = ${JSON.stringify(values.apiKey)};`,
     `const connectionId = ${JSON.stringify(values.connectionId)};`,
+    `const lastSequence = ${JSON.stringify(values.lastSequence ?? null)};`,
     'console.log = (value) => { process.stdout.write(JSON.stringify(value) + "\\n", () => process.exit(0)); };',
   ].join("\n");
   const body = code
@@ -135,6 +136,58 @@ describe.each(databaseTargets.slice(0, 1))(
       await new Promise((resolve) => server?.close(resolve));
       await world?.close();
     });
+
+    /** The org's newest change sequence. */
+    const newest = async () =>
+      String(
+        (
+          await world.gateway.deps.db.prisma.stripeChange.findFirstOrThrow({
+            where: { orgId: org.rawId },
+            orderBy: { sequence: "desc" },
+          })
+        ).sequence,
+      );
+
+    /** One payout update that changes it (a new description). */
+    async function changeOnce() {
+      step += 1;
+      const payout = await world.gateway.deps.db.prisma.stripePayout.findFirstOrThrow({
+        where: { connectionId: connection.rowId },
+      });
+      const event = makeEvent(
+        "payout.updated",
+        { ...(payout.raw as { id: string }), description: `missed ${step}` },
+        { account: connection.account, created: world.clock.seconds() + step },
+      );
+      const response = await postWebhook(world.gateway.app, org.rawId, JSON.stringify(event), {
+        timestamp: world.clock.seconds(),
+      });
+      expect(response.json.outcome).toBe("applied");
+    }
+
+    for (const transport of ["graphql-sse", "graphql-ws"]) {
+      it(`the change feed's ${transport} example resumes after the stored sequence`, async () => {
+        const [snippet] = (await readmeSnippets("### The change feed")).filter((code) =>
+          code.includes(`from "${transport}"`),
+        );
+        expect(snippet, `a ${transport} example in "The change feed"`).toBeDefined();
+        // Missed while the example was not running: it starts with the first of them.
+        const stored = await newest();
+        await changeOnce();
+        await changeOnce();
+        const run = await runSnippet(snippet!, url, {
+          apiKey: org.apiKey,
+          connectionId: connection.id,
+          lastSequence: stored,
+        });
+        try {
+          const change = (await run.logged) as { sequence: string; type: string };
+          expect(change).toMatchObject({ sequence: String(BigInt(stored) + 1n), type: "payout.updated" });
+        } finally {
+          await run.cleanup();
+        }
+      });
+    }
 
     it("has an SSE and a WebSocket example", () => {
       expect(snippets).toHaveLength(2);
