@@ -104,48 +104,58 @@ async function lockCounters(tx: Transaction, orgs: string[]) {
   await lock();
 }
 
+/**
+ * Numbers and writes the transaction's changes in one statement: each org's counter moves on by its
+ * count of changes, and its changes take the numbers in between, in the order they were recorded.
+ */
 async function writeChanges(tx: Transaction, pending: ChangeInput[], now: Date): Promise<Change[]> {
-  const written: Change[] = [];
+  if (pending.length === 0) return [];
   const byOrg = groupByOrg(pending);
+  const params: unknown[] = [];
+  const values: string[] = [];
   for (const [orgId, changes] of byOrg) {
-    const [counter] = await tx.$queryRawUnsafe<{ lastSequence: bigint }[]>(
-      `UPDATE "ChangeCounter" SET "lastSequence" = "lastSequence" + $2 WHERE "orgId" = $1 RETURNING "lastSequence"`,
-      orgId,
-      changes.length,
-    );
-    const first = BigInt(counter!.lastSequence) - BigInt(changes.length) + 1n;
-    const rows = changes.map(
+    for (const [index, change] of changes.entries()) {
+      const at = params.length;
+      params.push(
+        orgId,
+        index + 1,
+        changes.length,
+        change.connectionId,
+        change.type,
+        change.objectId,
+        change.stripeEventId ?? null,
+        now,
+      );
+      values.push(
+        `($${at + 1}::text, $${at + 2}::bigint, $${at + 3}::bigint, $${at + 4}::text, $${at + 5}::text, ` +
+          `$${at + 6}::text, $${at + 7}::text, $${at + 8}::timestamp(3))`,
+      );
+    }
+  }
+  const inserted = await tx.$queryRawUnsafe<{ orgId: string; first: bigint }[]>(
+    `WITH "v" ("orgId", "position", "count", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") AS (VALUES ${values.join(", ")}), ` +
+      `"counters" AS (UPDATE "ChangeCounter" "c" SET "lastSequence" = "c"."lastSequence" + "n"."count" ` +
+      `FROM (SELECT DISTINCT "orgId", "count" FROM "v") "n" WHERE "c"."orgId" = "n"."orgId" RETURNING "c"."orgId", "c"."lastSequence"), ` +
+      `"rows" AS (INSERT INTO "StripeChange" ("orgId", "sequence", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") ` +
+      `SELECT "v"."orgId", "counters"."lastSequence" - "v"."count" + "v"."position", "v"."connectionId", "v"."type", "v"."objectId", "v"."stripeEventId", "v"."occurredAt" ` +
+      `FROM "v" JOIN "counters" ON "counters"."orgId" = "v"."orgId" RETURNING "orgId", "sequence") ` +
+      `SELECT "orgId", min("sequence") AS "first" FROM "rows" GROUP BY "orgId"`,
+    ...params,
+  );
+  const first = new Map(inserted.map((row) => [row.orgId, BigInt(row.first)]));
+  return [...byOrg].flatMap(([orgId, changes]) =>
+    changes.map(
       (change, index): Change => ({
         orgId,
-        sequence: first + BigInt(index),
+        sequence: first.get(orgId)! + BigInt(index),
         connectionId: change.connectionId,
         type: change.type,
         objectId: change.objectId,
         stripeEventId: change.stripeEventId ?? null,
         occurredAt: now,
       }),
-    );
-    const params: unknown[] = [];
-    const values = rows.map((row) => {
-      const start = params.length;
-      params.push(
-        row.orgId,
-        row.sequence,
-        row.connectionId,
-        row.type,
-        row.objectId,
-        row.stripeEventId,
-        row.occurredAt,
-      );
-      return `(${Array.from({ length: 7 }, (_, i) => `$${start + i + 1}`).join(", ")})`;
-    });
-    await tx.$executeRawUnsafe(
-      `INSERT INTO "StripeChange" ("orgId", "sequence", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") VALUES ${values.join(", ")}`,
-      ...params,
-    );
-    written.push(...rows);
-  }
-  return written;
+    ),
+  );
 }
 
 /** After the commit: every instance's change feed hears of the new changes of each org. */
