@@ -70,7 +70,7 @@ export async function withChanges<T>(
 ): Promise<{ result: T; changes: Change[] }> {
   const orgs = [...new Set(orgIds)].sort();
   const { result, changes } = await deps.db.prisma.$transaction(async (tx) => {
-    await lockCounters(tx, orgs);
+    const last = await lockCounters(tx, orgs);
     const pending: ChangeInput[] = [];
     const result = await work(tx, {
       record(change) {
@@ -79,75 +79,50 @@ export async function withChanges<T>(
         pending.push(change);
       },
     });
-    return { result, changes: await writeChanges(tx, pending, deps.clock.now()) };
+    return { result, changes: await writeChanges(tx, last, pending, deps.clock.now()) };
   }, TRANSACTION);
   announceChanges(deps, changes);
   return { result, changes };
 }
 
-/** Locks the orgs' counters in org id order, creating those that do not exist yet. */
-async function lockCounters(tx: Transaction, orgs: string[]) {
-  if (orgs.length === 0) return;
-  const lock = () =>
-    tx.$queryRawUnsafe<{ orgId: string }[]>(
-      `SELECT "orgId" FROM "ChangeCounter" WHERE "orgId" IN (${placeholders(orgs.length)}) ORDER BY "orgId" FOR UPDATE`,
+/** Locks the orgs' counters in org id order (creating those that do not exist yet); their last sequences. */
+async function lockCounters(tx: Transaction, orgs: string[]): Promise<Map<string, bigint>> {
+  if (orgs.length === 0) return new Map();
+  const lock = async () => {
+    const rows = await tx.$queryRawUnsafe<{ orgId: string; lastSequence: bigint }[]>(
+      `SELECT "orgId", "lastSequence" FROM "ChangeCounter" WHERE "orgId" IN (${placeholders(orgs.length)}) ORDER BY "orgId" FOR UPDATE`,
       ...orgs,
     );
+    return new Map(rows.map((row) => [row.orgId, BigInt(row.lastSequence)]));
+  };
   const locked = await lock();
-  if (locked.length === orgs.length) return;
+  if (locked.size === orgs.length) return locked;
   // An org's first change: its counter row is made here (a concurrent maker waits on the unique key).
-  const missing = orgs.filter((org) => !locked.some((row) => row.orgId === org));
+  const missing = orgs.filter((org) => !locked.has(org));
   await tx.$executeRawUnsafe(
     `INSERT INTO "ChangeCounter" ("orgId") VALUES ${missing.map((_, i) => `($${i + 1})`).join(", ")} ON CONFLICT DO NOTHING`,
     ...missing,
   );
-  await lock();
+  return lock();
 }
 
 /**
- * Numbers and writes the transaction's changes in one statement: each org's counter moves on by its
- * count of changes, and its changes take the numbers in between, in the order they were recorded.
+ * Numbers the transaction's changes after their orgs' last sequences (read under the lock, so nobody else
+ * numbers meanwhile) and writes them and the counters in one statement.
  */
-async function writeChanges(tx: Transaction, pending: ChangeInput[], now: Date): Promise<Change[]> {
+async function writeChanges(
+  tx: Transaction,
+  last: ReadonlyMap<string, bigint>,
+  pending: ChangeInput[],
+  now: Date,
+): Promise<Change[]> {
   if (pending.length === 0) return [];
   const byOrg = groupByOrg(pending);
-  const params: unknown[] = [];
-  const values: string[] = [];
-  for (const [orgId, changes] of byOrg) {
-    for (const [index, change] of changes.entries()) {
-      const at = params.length;
-      params.push(
-        orgId,
-        index + 1,
-        changes.length,
-        change.connectionId,
-        change.type,
-        change.objectId,
-        change.stripeEventId ?? null,
-        now,
-      );
-      values.push(
-        `($${at + 1}::text, $${at + 2}::bigint, $${at + 3}::bigint, $${at + 4}::text, $${at + 5}::text, ` +
-          `$${at + 6}::text, $${at + 7}::text, $${at + 8}::timestamp(3))`,
-      );
-    }
-  }
-  const inserted = await tx.$queryRawUnsafe<{ orgId: string; first: bigint }[]>(
-    `WITH "v" ("orgId", "position", "count", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") AS (VALUES ${values.join(", ")}), ` +
-      `"counters" AS (UPDATE "ChangeCounter" "c" SET "lastSequence" = "c"."lastSequence" + "n"."count" ` +
-      `FROM (SELECT DISTINCT "orgId", "count" FROM "v") "n" WHERE "c"."orgId" = "n"."orgId" RETURNING "c"."orgId", "c"."lastSequence"), ` +
-      `"rows" AS (INSERT INTO "StripeChange" ("orgId", "sequence", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") ` +
-      `SELECT "v"."orgId", "counters"."lastSequence" - "v"."count" + "v"."position", "v"."connectionId", "v"."type", "v"."objectId", "v"."stripeEventId", "v"."occurredAt" ` +
-      `FROM "v" JOIN "counters" ON "counters"."orgId" = "v"."orgId" RETURNING "orgId", "sequence") ` +
-      `SELECT "orgId", min("sequence") AS "first" FROM "rows" GROUP BY "orgId"`,
-    ...params,
-  );
-  const first = new Map(inserted.map((row) => [row.orgId, BigInt(row.first)]));
-  return [...byOrg].flatMap(([orgId, changes]) =>
+  const rows = [...byOrg].flatMap(([orgId, changes]) =>
     changes.map(
       (change, index): Change => ({
         orgId,
-        sequence: first.get(orgId)! + BigInt(index),
+        sequence: last.get(orgId)! + BigInt(index) + 1n,
         connectionId: change.connectionId,
         type: change.type,
         objectId: change.objectId,
@@ -156,6 +131,22 @@ async function writeChanges(tx: Transaction, pending: ChangeInput[], now: Date):
       }),
     ),
   );
+  const params: unknown[] = [];
+  const counters = [...byOrg].map(([orgId, changes]) => {
+    params.push(orgId, last.get(orgId)! + BigInt(changes.length));
+    return `($${params.length - 1}::text, $${params.length}::bigint)`;
+  });
+  const values = rows.map((row) => {
+    const at = params.length;
+    params.push(row.orgId, row.sequence, row.connectionId, row.type, row.objectId, row.stripeEventId, now);
+    return `(${Array.from({ length: 7 }, (_, i) => `$${at + i + 1}`).join(", ")})`;
+  });
+  await tx.$executeRawUnsafe(
+    `WITH "counters" AS (UPDATE "ChangeCounter" "c" SET "lastSequence" = "n"."last" FROM (VALUES ${counters.join(", ")}) "n" ("orgId", "last") WHERE "c"."orgId" = "n"."orgId") ` +
+      `INSERT INTO "StripeChange" ("orgId", "sequence", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") VALUES ${values.join(", ")}`,
+    ...params,
+  );
+  return rows;
 }
 
 /** After the commit: every instance's change feed hears of the new changes of each org. */

@@ -158,6 +158,36 @@ describe.skipIf(!postgres || !redisUrl)("the change feed across two instances (P
     }
   });
 
+  it("resumes on a restarted instance from the log: the changes made while it was down, then live", async () => {
+    const before = await lastSequence();
+    const env = { ...b.deps.config };
+    await b.close();
+    for (let i = 0; i < 3; i++) await deliver(a, update(i, `while B restarts ${i}`));
+    b = await startTestGateway(
+      postgres!,
+      {
+        STRIPE_API_URL: env.stripe.apiUrl,
+        STRIPE_CONNECT_URL: env.stripe.connectUrl,
+        STRIPE_MARKETPLACE_URL: env.stripe.marketplaceUrl,
+        REDIS_URL: redis.url,
+        ENCRYPTION_KEY: a.deps.config.encryptionKey!.toString("base64"),
+        DATABASE_URL: a.deps.config.databaseUrl!,
+      },
+      { clock: { now: () => new Date(clock.now()) }, beforeStatement: hook },
+    );
+    const resumed = await subscribeSSE(b.app, Changes, { after: before }, org.apiKey);
+    try {
+      const replayed: string[] = [];
+      for (let i = 0; i < 3; i++) replayed.push((await resumed.next()).data!.changes.sequence);
+      expect(replayed).toEqual([1n, 2n, 3n].map((n) => String(BigInt(before) + n)));
+      const live = resumed.next();
+      await deliver(a, update(3, "after the restart"));
+      expect((await live).data!.changes.sequence).toBe(String(BigInt(before) + 4n));
+    } finally {
+      resumed.close();
+    }
+  });
+
   it("never skips or repeats a change under concurrent writers with forced commit orders (property)", async () => {
     await fc.assert(
       fc.asyncProperty(

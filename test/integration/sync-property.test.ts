@@ -203,6 +203,14 @@ describe.each(databaseTargets)("synced data under random interleavings on $name"
         const connection = await prisma.stripeConnection.findUniqueOrThrow({ where: { id: connectionId } });
         expect(connection.status, connection.lastError ?? "").toBe("READY");
         const sdk = await stripe();
+        // The org's change log: numbered without a hole, whatever crashed in between.
+        const changes = await prisma.stripeChange.findMany({
+          where: { orgId: connection.orgId },
+          orderBy: { sequence: "asc" },
+        });
+        expect(changes.map((change) => change.sequence)).toEqual(
+          changes.map((_, index) => changes[0]!.sequence + BigInt(index)),
+        );
         for (const key of COMPARED) {
           const resource = RESOURCE_BY_KEY.get(key)!;
           const expected: Json[] = [];
@@ -225,6 +233,14 @@ describe.each(databaseTargets)("synced data under random interleavings on $name"
           expect(live.map((row) => row.stripeId).sort(), key).toEqual(expected.map((o) => o.id).sort());
           const byId = new Map(expected.map((object) => [object.id, object]));
           for (const row of live) expect(row.raw, `${key} ${row.stripeId}`).toEqual(byId.get(row.stripeId));
+          // No stored object without its change in the log (crashes included: one transaction holds both).
+          const logged = new Set(
+            changes.filter((change) => change.type.startsWith(`${resource.object}.`)).map((c) => c.objectId),
+          );
+          expect(
+            rows.filter((row) => !logged.has(row.stripeId)).map((row) => row.stripeId),
+            key,
+          ).toEqual([]);
         }
         const account = await prisma.stripeAccount.findUniqueOrThrow({ where: { connectionId } });
         expect(account.raw).toEqual(await sdk.accounts.retrieve(accountId));
