@@ -4,14 +4,17 @@
 // reads it; Redis only rings the bell.
 //
 // Why a reader never sees sequence S and later finds a smaller one appear: every transaction that records
-// a change of an org first locks the org's ChangeCounter row (`withChanges`), and holds it until it
-// commits. Two writers of one org therefore run their numbered part one after the other: the second
-// takes its numbers only once the first has committed, so numbers are handed out in commit order, and a
+// a change of an org first takes the org's lock (`withChanges`: a transaction-scoped advisory lock on
+// the org id), and holds it until it commits. Two writers of one org therefore run one after the other:
+// the second takes its numbers only once the first has committed, so numbers are handed out in commit order, and a
 // snapshot that shows a change shows every smaller number of its org too. This holds across instances
 // (the lock is PostgreSQL's) and under the webhook group commit (a batch locks each of its orgs once, in
-// org id order, so two batches never wait on each other in a cycle). Taking the lock first — before any
+// key order, so two batches never wait on each other in a cycle). Taking the lock first — before any
 // object row is written — is what keeps it free of deadlocks: no writer holds an object row of the org
-// while it waits for the counter.
+// while it waits for the lock. (The webhook path takes it in its first statement, beside the insert
+// of its new event rows: only another delivery of the same event waits for those, and it waits there,
+// before it has taken any lock.) The numbers themselves come from the org's ChangeCounter row, moved on
+// in the statement that writes the changes, just before the commit.
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
 import { type ChangesRecorded, type GatewayPubSub, objectTopic } from "../pubsub.ts";
@@ -48,6 +51,27 @@ export type ChangeMessage = ChangesRecorded["changes"][number];
 /** Collects a transaction's changes; they are numbered and written just before it commits. */
 export type ChangeRecorder = { record(change: ChangeInput): void };
 
+/**
+ * The orgs' locks taken inside the work's first statement instead of a statement of their own (each
+ * statement costs a round trip): a CTE the statement must reference, whose rows say nothing.
+ */
+export type CounterLock = {
+  /** `"name" AS (…)` for a WITH clause, its one parameter numbered `at`, and that parameter. */
+  cte(name: string, at: number): { sql: string; param: string[] };
+  /** Says the statement with the CTE has run. */
+  taken(): void;
+};
+
+export type WithChangesOptions = {
+  /**
+   * The work takes the locks in its first statement (through `CounterLock`). Only for work whose first
+   * statement locks no row that a holder of an org's lock could wait for: the event insert of
+   * `applyStripeEvents`, whose new rows only another delivery of the same event waits for — before it
+   * has taken any lock.
+   */
+  lockInFirstStatement?: true;
+};
+
 export type ChangeLogDeps = {
   db: Pick<Database, "prisma">;
   clock: Clock;
@@ -66,87 +90,97 @@ const TRANSACTION = { maxWait: 20_000, timeout: 20_000 } as const;
 export async function withChanges<T>(
   deps: ChangeLogDeps,
   orgIds: Iterable<string>,
-  work: (tx: Transaction, changes: ChangeRecorder) => Promise<T>,
+  work: (tx: Transaction, changes: ChangeRecorder, lock: CounterLock) => Promise<T>,
+  options: WithChangesOptions = {},
 ): Promise<{ result: T; changes: Change[] }> {
-  const orgs = [...new Set(orgIds)].sort();
+  const orgs = [...new Set(orgIds)];
   const { result, changes } = await deps.db.prisma.$transaction(async (tx) => {
-    const last = await lockCounters(tx, orgs);
+    let locked = false;
+    if (!options.lockInFirstStatement) {
+      await tx.$executeRawUnsafe(`WITH ${lockCte("locks", 1)} SELECT count(*) FROM "locks"`, orgs);
+      locked = true;
+    }
     const pending: ChangeInput[] = [];
-    const result = await work(tx, {
-      record(change) {
-        if (!orgs.includes(change.orgId))
-          throw new Error(`change of org ${change.orgId} outside the orgs this transaction locked`);
-        pending.push(change);
+    const result = await work(
+      tx,
+      {
+        record(change) {
+          if (!orgs.includes(change.orgId))
+            throw new Error(`change of org ${change.orgId} outside the orgs this transaction locked`);
+          pending.push(change);
+        },
       },
-    });
-    return { result, changes: await writeChanges(tx, last, pending, deps.clock.now()) };
+      {
+        cte: (name, at) => ({ sql: lockCte(name, at), param: orgs }),
+        taken: () => {
+          locked = true;
+        },
+      },
+    );
+    if (!locked) throw new Error("withChanges: the work did not take the orgs' locks it said it would");
+    return { result, changes: await writeChanges(tx, pending, deps.clock.now()) };
   }, TRANSACTION);
   announceChanges(deps, changes);
   return { result, changes };
 }
 
-/** Locks the orgs' counters in org id order (creating those that do not exist yet); their last sequences. */
-async function lockCounters(tx: Transaction, orgs: string[]): Promise<Map<string, bigint>> {
-  if (orgs.length === 0) return new Map();
-  const lock = async () => {
-    const rows = await tx.$queryRawUnsafe<{ orgId: string; lastSequence: bigint }[]>(
-      `SELECT "orgId", "lastSequence" FROM "ChangeCounter" WHERE "orgId" IN (${placeholders(orgs.length)}) ORDER BY "orgId" FOR UPDATE`,
-      ...orgs,
-    );
-    return new Map(rows.map((row) => [row.orgId, BigInt(row.lastSequence)]));
-  };
-  const locked = await lock();
-  if (locked.size === orgs.length) return locked;
-  // An org's first change: its counter row is made here (a concurrent maker waits on the unique key).
-  const missing = orgs.filter((org) => !locked.has(org));
-  await tx.$executeRawUnsafe(
-    `INSERT INTO "ChangeCounter" ("orgId") VALUES ${missing.map((_, i) => `($${i + 1})`).join(", ")} ON CONFLICT DO NOTHING`,
-    ...missing,
-  );
-  return lock();
-}
+/**
+ * Each org's change-log lock: a transaction-scoped advisory lock on the org id (taking it writes
+ * nothing), in key order so that two transactions of several orgs never wait on each other in a cycle.
+ */
+const lockCte = (name: string, at: number) =>
+  `"${name}" AS MATERIALIZED (SELECT pg_advisory_xact_lock("key") IS NULL AS "taken" FROM (SELECT DISTINCT ` +
+  `hashtextextended("org", ${LOCK_SEED}) AS "key" FROM unnest($${at}::text[]) AS "org" ORDER BY "key") AS "keys")`;
+
+/** Any fixed number: the advisory lock keys of org ids are hashextended(org id, this). */
+const LOCK_SEED = 7_301_806;
 
 /**
- * Numbers the transaction's changes after their orgs' last sequences (read under the lock, so nobody else
- * numbers meanwhile) and writes them and the counters in one statement.
+ * Numbers the transaction's changes after their orgs' last sequences and writes them, with the counters,
+ * in one statement. Under the orgs' locks nobody else numbers meanwhile, and the counters' UPDATE reads
+ * what the last transaction to hold a lock committed.
  */
-async function writeChanges(
-  tx: Transaction,
-  last: ReadonlyMap<string, bigint>,
-  pending: ChangeInput[],
-  now: Date,
-): Promise<Change[]> {
+async function writeChanges(tx: Transaction, pending: ChangeInput[], now: Date): Promise<Change[]> {
   if (pending.length === 0) return [];
   const byOrg = groupByOrg(pending);
-  const rows = [...byOrg].flatMap(([orgId, changes]) =>
-    changes.map(
-      (change, index): Change => ({
-        orgId,
-        sequence: last.get(orgId)! + BigInt(index) + 1n,
-        connectionId: change.connectionId,
-        type: change.type,
-        objectId: change.objectId,
-        stripeEventId: change.stripeEventId ?? null,
-        occurredAt: now,
-      }),
-    ),
+  const ordered = [...byOrg].flatMap(([orgId, changes]) =>
+    changes.map((change, index) => ({ orgId, position: index + 1, count: changes.length, change })),
   );
-  const params: unknown[] = [];
-  const counters = [...byOrg].map(([orgId, changes]) => {
-    params.push(orgId, last.get(orgId)! + BigInt(changes.length));
-    return `($${params.length - 1}::text, $${params.length}::bigint)`;
-  });
-  const values = rows.map((row) => {
-    const at = params.length;
-    params.push(row.orgId, row.sequence, row.connectionId, row.type, row.objectId, row.stripeEventId, now);
-    return `(${Array.from({ length: 7 }, (_, i) => `$${at + i + 1}`).join(", ")})`;
-  });
-  await tx.$executeRawUnsafe(
-    `WITH "counters" AS (UPDATE "ChangeCounter" "c" SET "lastSequence" = "n"."last" FROM (VALUES ${counters.join(", ")}) "n" ("orgId", "last") WHERE "c"."orgId" = "n"."orgId") ` +
-      `INSERT INTO "StripeChange" ("orgId", "sequence", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") VALUES ${values.join(", ")}`,
+  // One array per column: a handful of parameters whatever the number of changes.
+  const params = [
+    ordered.map((row) => row.orgId),
+    ordered.map((row) => row.position),
+    ordered.map((row) => row.count),
+    ordered.map((row) => row.change.connectionId),
+    ordered.map((row) => row.change.type),
+    ordered.map((row) => row.change.objectId),
+    ordered.map((row) => row.change.stripeEventId ?? null),
+    now,
+  ];
+  const counters = await tx.$queryRawUnsafe<{ orgId: string; lastSequence: bigint }[]>(
+    `WITH "u" AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) ` +
+      `AS "u" ("orgId", "position", "count", "connectionId", "type", "objectId", "stripeEventId")), ` +
+      `"counters" AS (INSERT INTO "ChangeCounter" ("orgId", "lastSequence") SELECT DISTINCT "orgId", "count" FROM "u" ` +
+      `ON CONFLICT ("orgId") DO UPDATE SET "lastSequence" = "ChangeCounter"."lastSequence" + EXCLUDED."lastSequence" ` +
+      `RETURNING "orgId", "lastSequence"), ` +
+      `"rows" AS (INSERT INTO "StripeChange" ("orgId", "sequence", "connectionId", "type", "objectId", "stripeEventId", "occurredAt") ` +
+      `SELECT "u"."orgId", "counters"."lastSequence" - "u"."count" + "u"."position", "u"."connectionId", "u"."type", "u"."objectId", "u"."stripeEventId", $8 ` +
+      `FROM "u" JOIN "counters" ON "counters"."orgId" = "u"."orgId") ` +
+      `SELECT "orgId", "lastSequence" FROM "counters"`,
     ...params,
   );
-  return rows;
+  const last = new Map(counters.map((row) => [row.orgId, BigInt(row.lastSequence)]));
+  return ordered.map(
+    ({ orgId, position, count, change }): Change => ({
+      orgId,
+      sequence: last.get(orgId)! - BigInt(count) + BigInt(position),
+      connectionId: change.connectionId,
+      type: change.type,
+      objectId: change.objectId,
+      stripeEventId: change.stripeEventId ?? null,
+      occurredAt: now,
+    }),
+  );
 }
 
 /** After the commit: every instance's change feed hears of the new changes of each org. */

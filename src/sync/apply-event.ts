@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { deauthorizeInTransaction, publishConnection } from "../connections/status.ts";
 import { delegateOf } from "../db/delegate.ts";
-import { type ChangeRecorder, withChanges } from "../feed/change-log.ts";
+import { type ChangeRecorder, type CounterLock, withChanges } from "../feed/change-log.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { readVersion } from "../stripe/api.ts";
 import {
@@ -87,6 +87,7 @@ export async function applyStripeEvents(
   deps: SyncDeps,
   deliveries: readonly EventDelivery[],
 ): Promise<ApplyResult[]> {
+  if (deliveries.length === 0) return [];
   const rowIds = deliveries.map(({ connection, event }) => `${connection.orgId}:${event.id}`);
   // The first delivery of an event id is the one that may be new; any later one in the batch is a duplicate.
   const firsts: number[] = [];
@@ -98,35 +99,42 @@ export async function applyStripeEvents(
   }
   const orgIds = deliveries.map(({ connection }) => connection.orgId);
   // The change log (feed/change-log.ts) numbers what the batch changes, in its transaction.
-  const { result: applied } = await withChanges(deps, orgIds, async (tx, changes) => {
-    const now = deps.clock.now();
-    const stored = await storeEvents(
-      tx,
-      firsts.map((index) => deliveries[index]!),
-      now,
-    );
-    const fresh = firsts.filter((index) => stored.has(rowIds[index]!));
-    const results = await applyObjects(
-      tx,
-      changes,
-      deps,
-      fresh.map((index) => deliveries[index]!),
-      now,
-    );
-    const outcomes = new Map<number, Applied>(fresh.map((index, at) => [index, results[at]!]));
-    // Work left for after the commit (reads from Stripe): the event counts as applied once it is done,
-    // and until then the poller finds it unfinished and does it again — it is never lost to a failure.
-    // Events that always have some were stored unfinished; a tie is known only now.
-    const ties = fresh.filter(
-      (index) => outcomes.get(index)!.tie && !needsFollowUp(deliveries[index]!.event),
-    );
-    if (ties.length > 0)
-      await markUnfinished(
+  const { result: applied } = await withChanges(
+    deps,
+    orgIds,
+    async (tx, changes, lock) => {
+      const now = deps.clock.now();
+      const stored = await storeEvents(
         tx,
-        ties.map((index) => rowIds[index]!),
+        lock,
+        firsts.map((index) => deliveries[index]!),
+        now,
       );
-    return outcomes;
-  });
+      const fresh = firsts.filter((index) => stored.has(rowIds[index]!));
+      const results = await applyObjects(
+        tx,
+        changes,
+        deps,
+        fresh.map((index) => deliveries[index]!),
+        now,
+      );
+      const outcomes = new Map<number, Applied>(fresh.map((index, at) => [index, results[at]!]));
+      // Work left for after the commit (reads from Stripe): the event counts as applied once it is done,
+      // and until then the poller finds it unfinished and does it again — it is never lost to a failure.
+      // Events that always have some were stored unfinished; a tie is known only now.
+      const ties = fresh.filter(
+        (index) => outcomes.get(index)!.tie && !needsFollowUp(deliveries[index]!.event),
+      );
+      if (ties.length > 0)
+        await markUnfinished(
+          tx,
+          ties.map((index) => rowIds[index]!),
+        );
+      return outcomes;
+    },
+    // The events' insert takes the orgs' locks too (one statement fewer): see WithChangesOptions.
+    { lockInFirstStatement: true },
+  );
 
   return deliveries.map(({ connection, event }, index) => {
     const outcome = applied.get(index);
@@ -166,8 +174,12 @@ const EVENT_COLUMNS = [
  * were new (the others were stored before). An event whose application goes on past the transaction is
  * stored unfinished (no `appliedAt`).
  */
-async function storeEvents(tx: Writer, deliveries: EventDelivery[], now: Date): Promise<Set<string>> {
-  if (deliveries.length === 0) return new Set();
+async function storeEvents(
+  tx: Writer,
+  lock: CounterLock,
+  deliveries: EventDelivery[],
+  now: Date,
+): Promise<Set<string>> {
   // In id order, so that two transactions storing the same events take their row locks in the same order.
   const rows = deliveries
     .map(({ connection, event, source }) => ({
@@ -193,12 +205,16 @@ async function storeEvents(tx: Writer, deliveries: EventDelivery[], now: Date): 
         return column === "raw" ? `$${params.length}::jsonb` : `$${params.length}`;
       }).join(", ")})`,
   );
-  const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `INSERT INTO "StripeEvent" (${EVENT_COLUMNS.map((column) => `"${column}"`).join(", ")}) ` +
-      `VALUES ${values.join(", ")} ON CONFLICT DO NOTHING RETURNING "id"`,
+  const locks = lock.cte("locks", params.length + 1);
+  const inserted = await tx.$queryRawUnsafe<{ id: string | null }[]>(
+    `WITH ${locks.sql}, "inserted" AS (INSERT INTO "StripeEvent" (${EVENT_COLUMNS.map((column) => `"${column}"`).join(", ")}) ` +
+      `VALUES ${values.join(", ")} ON CONFLICT DO NOTHING RETURNING "id") ` +
+      `SELECT "id" FROM "inserted" UNION ALL SELECT NULL FROM "locks"`,
     ...params,
+    locks.param,
   );
-  return new Set(inserted.map((row) => row.id));
+  lock.taken();
+  return new Set(inserted.flatMap((row) => (row.id === null ? [] : [row.id])));
 }
 
 async function markUnfinished(tx: Writer, eventRowIds: string[]) {

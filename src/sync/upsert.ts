@@ -152,37 +152,42 @@ export async function upsertObjects(
         ? `"deleted" = ${table}."deleted" OR EXCLUDED."deleted"`
         : `${quote(column)} = EXCLUDED.${quote(column)}`,
     );
-  const older = `${table}."lastEventAt" IS NULL OR ${table}."lastEventAt" < EXCLUDED."lastEventAt"`;
-  // The same version again replaces the row only where it says something new: no write, no publish.
-  const compared = columns.filter((column) => !BOOKKEEPING.has(column)).map(quote);
-  const sameButDifferent =
-    `${table}."lastEventAt" = EXCLUDED."lastEventAt" AND ` +
-    `ROW(${compared.map((c) => `${table}.${c}`).join(", ")}) IS DISTINCT FROM ` +
-    `ROW(${compared.map((c) => `EXCLUDED.${c}`).join(", ")})`;
-  const ids = rows.map((_, index) => `$${index * columns.length + columns.indexOf("id") + 1}`);
-  const deletable = columns.includes("deleted");
-  // `old` reads the rows as they were before this statement (one snapshot for the whole statement); the
-  // org's change-log lock (feed/change-log.ts) keeps any other writer off them meanwhile.
-  const statement =
-    `WITH "old" AS (SELECT "id", ${compared.join(", ")} FROM ${table} WHERE "id" IN (${ids.join(", ")})), ` +
-    `"up" AS (INSERT INTO ${table} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")} ` +
-    `ON CONFLICT ("id") DO UPDATE SET ${updates.join(", ")} ` +
-    `WHERE ${older}${options.replace === "not-older" ? ` OR (${sameButDifferent})` : ""} ` +
-    `RETURNING "id", "stripeId", ${compared.join(", ")}) ` +
-    `SELECT "up"."stripeId", "old"."id" IS NULL AS "created", ` +
-    `ROW(${compared.map((c) => `"old".${c}`).join(", ")}) IS DISTINCT FROM ROW(${compared.map((c) => `"up".${c}`).join(", ")}) AS "changed", ` +
-    `${deletable ? `"up"."deleted" AND NOT COALESCE("old"."deleted", false)` : "false"} AS "deleted" ` +
-    `FROM "up" LEFT JOIN "old" ON "old"."id" = "up"."id"`;
-  const written = await sql.$queryRawUnsafe<
-    { stripeId: string; created: boolean; changed: boolean; deleted: boolean }[]
-  >(statement, ...params);
+  // Only a row that says something new is rewritten (and counts as a change): the same content again,
+  // from a duplicate, a re-read or a resync, is not.
+  const compared = columns.filter((column) => !BOOKKEEPING.has(column));
+  const after = (column: string) =>
+    column === "deleted" ? `(${table}."deleted" OR EXCLUDED."deleted")` : `EXCLUDED.${quote(column)}`;
+  const differs =
+    `ROW(${compared.map((c) => `${table}.${quote(c)}`).join(", ")}) IS DISTINCT FROM ` +
+    `ROW(${compared.map(after).join(", ")})`;
+  const newEnough = `${table}."lastEventAt" IS NULL OR ${table}."lastEventAt" ${options.replace === "not-older" ? "<=" : "<"} EXCLUDED."lastEventAt"`;
+  const changedRows = await sql.$queryRawUnsafe<{ stripeId: string; created: boolean }[]>(
+    `INSERT INTO ${table} (${columns.map(quote).join(", ")}) VALUES ${values.join(", ")} ` +
+      `ON CONFLICT ("id") DO UPDATE SET ${updates.join(", ")} WHERE (${newEnough}) AND ${differs} ` +
+      `RETURNING "stripeId", (xmax = 0) AS "created"`,
+    ...params,
+  );
   const changes = new Map<string, ObjectChange>();
-  for (const row of written) {
-    if (row.deleted) changes.set(row.stripeId, "deleted");
-    else if (row.created) changes.set(row.stripeId, "created");
-    else if (row.changed) changes.set(row.stripeId, "updated");
+  for (const { stripeId, created } of changedRows) {
+    const said = byId.get(stripeId)!;
+    changes.set(stripeId, said.deleted === true ? "deleted" : created ? "created" : "updated");
   }
-  return { written: new Set(written.map((row) => row.stripeId)), changes, objects: rows.length, skipped };
+  // The others may still be newer versions of what is stored: their version moves on (so that an older
+  // event arriving late cannot undo them), and nothing else of the row is written.
+  const same = rows.filter((row) => !changes.has(row.stripeId as string));
+  const versioned =
+    same.length === 0
+      ? []
+      : await sql.$queryRawUnsafe<{ stripeId: string }[]>(
+          `UPDATE ${table} SET "lastEventAt" = "v"."lastEventAt", "syncedAt" = $${same.length * 2 + 1} ` +
+            `FROM (VALUES ${same.map((_, i) => `($${i * 2 + 1}::text, $${i * 2 + 2}::timestamp(3))`).join(", ")}) "v" ("id", "lastEventAt") ` +
+            `WHERE ${table}."id" = "v"."id" AND (${table}."lastEventAt" IS NULL OR ${table}."lastEventAt" < "v"."lastEventAt") ` +
+            `RETURNING ${table}."stripeId"`,
+          ...same.flatMap((row) => [row.id, row.lastEventAt]),
+          syncedAt,
+        );
+  const written = new Set([...changes.keys(), ...versioned.map((row) => row.stripeId)]);
+  return { written, changes, objects: rows.length, skipped };
 }
 
 /** Marks one object deleted whatever its stored version (a deletion is final). True when it changed. */
