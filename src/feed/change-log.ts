@@ -55,7 +55,7 @@ export type ChangeRecorder = { record(change: ChangeInput): void };
  * The orgs' locks taken inside the work's first statement instead of a statement of their own (each
  * statement costs a round trip): a CTE the statement must reference, whose rows say nothing.
  */
-export type CounterLock = {
+export type OrgLock = {
   /** `"name" AS (…)` for a WITH clause, its one parameter numbered `at`, and that parameter. */
   cte(name: string, at: number): { sql: string; param: string[] };
   /** Says the statement with the CTE has run. */
@@ -64,7 +64,7 @@ export type CounterLock = {
 
 export type WithChangesOptions = {
   /**
-   * The work takes the locks in its first statement (through `CounterLock`). Only for work whose first
+   * The work takes the orgs' locks in its first statement (through `OrgLock`). Only for work whose first
    * statement locks no row that a holder of an org's lock could wait for: the event insert of
    * `applyStripeEvents`, whose new rows only another delivery of the same event waits for — before it
    * has taken any lock.
@@ -83,14 +83,14 @@ const TRANSACTION = { maxWait: 20_000, timeout: 20_000 } as const;
 
 /**
  * Runs `work` in one transaction that may record changes of the given orgs (every org it may write
- * for: the counters are locked first). The changes are written in the same transaction; once it has
- * committed, they are announced (`changes:recorded`, and the object topics through `afterCommit`).
+ * for: their locks are taken first). The changes are written in the same transaction, just before it
+ * commits; once it has, they are announced (`changes:recorded`, and the live resources' topics).
  * A transaction that records nothing writes nothing to the log and announces nothing.
  */
 export async function withChanges<T>(
   deps: ChangeLogDeps,
   orgIds: Iterable<string>,
-  work: (tx: Transaction, changes: ChangeRecorder, lock: CounterLock) => Promise<T>,
+  work: (tx: Transaction, changes: ChangeRecorder, lock: OrgLock) => Promise<T>,
   options: WithChangesOptions = {},
 ): Promise<{ result: T; changes: Change[] }> {
   const orgs = [...new Set(orgIds)];

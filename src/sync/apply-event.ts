@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { deauthorizeInTransaction, publishConnection } from "../connections/status.ts";
 import { delegateOf } from "../db/delegate.ts";
-import { type ChangeRecorder, type CounterLock, withChanges } from "../feed/change-log.ts";
+import { type ChangeRecorder, type OrgLock, withChanges } from "../feed/change-log.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { readVersion } from "../stripe/api.ts";
 import {
@@ -176,7 +176,7 @@ const EVENT_COLUMNS = [
  */
 async function storeEvents(
   tx: Writer,
-  lock: CounterLock,
+  lock: OrgLock,
   deliveries: EventDelivery[],
   now: Date,
 ): Promise<Set<string>> {

@@ -99,8 +99,10 @@ function toRow(
 }
 
 /**
- * Writes objects of one resource in one statement: insert, or update where the stored version is older.
- * A page may hold the same object twice (Stripe's lists shift while they are read): the newest copy wins.
+ * Writes objects of one resource: inserts the new ones and rewrites those whose stored version is older
+ * and says something else, in one statement; a second one, only when needed, moves the version of those
+ * that are newer but say the same (no change). A page may hold the same object twice (Stripe's lists
+ * shift while they are read): the newest copy wins.
  */
 export async function upsertObjects(
   sql: SqlRunner,
