@@ -46,7 +46,7 @@ export type Change = {
 };
 
 /** A change in transit between instances (JSON through Redis): the sequence as a decimal string. */
-export type ChangeMessage = ChangesRecorded["changes"][number];
+type ChangeMessage = ChangesRecorded["changes"][number];
 
 /** Collects a transaction's changes; they are numbered and written just before it commits. */
 export type ChangeRecorder = { record(change: ChangeInput): void };
@@ -219,7 +219,7 @@ function groupByOrg<T extends { orgId: string }>(items: readonly T[]): Map<strin
   return groups;
 }
 
-export const toMessage = (change: Change): ChangeMessage => ({
+const toMessage = (change: Change): ChangeMessage => ({
   ...change,
   sequence: change.sequence.toString(),
   occurredAt: change.occurredAt.toISOString(),
