@@ -11,9 +11,9 @@
 // (the lock is PostgreSQL's) and under the webhook group commit (a batch locks each of its orgs once, in
 // key order, so two batches never wait on each other in a cycle). Taking the lock first — before any
 // object row is written — is what keeps it free of deadlocks: no writer holds an object row of the org
-// while it waits for the lock. (The webhook path takes it in its first statement, beside the insert
-// of its new event rows: only another delivery of the same event waits for those, and it waits there,
-// before it has taken any lock.) The numbers themselves come from the org's ChangeCounter row, moved on
+// while it waits for the lock. (The webhook path takes it in its first statement, right after that
+// statement's insert of its new event rows: only another delivery of the same event waits for those,
+// and it waits in its own insert, before it has taken any lock.) The numbers themselves come from the org's ChangeCounter row, moved on
 // in the statement that writes the changes, just before the commit.
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
@@ -56,18 +56,22 @@ export type ChangeRecorder = { record(change: ChangeInput): void };
  * statement costs a round trip): a CTE the statement must reference, whose rows say nothing.
  */
 export type OrgLock = {
-  /** `"name" AS (…)` for a WITH clause, its one parameter numbered `at`, and that parameter. */
-  cte(name: string, at: number): { sql: string; param: string[] };
+  /**
+   * `"name" AS (…)` for a WITH clause, its one parameter numbered `at`, and that parameter. The locks are
+   * taken only once the CTE named `after` has run to its end (a data dependency, not the executor's
+   * whim): every transaction that takes them this way does its other writes first, in the same order.
+   */
+  cte(name: string, at: number, after: string): { sql: string; param: string[] };
   /** Says the statement with the CTE has run. */
   taken(): void;
 };
 
 export type WithChangesOptions = {
   /**
-   * The work takes the orgs' locks in its first statement (through `OrgLock`). Only for work whose first
-   * statement locks no row that a holder of an org's lock could wait for: the event insert of
-   * `applyStripeEvents`, whose new rows only another delivery of the same event waits for — before it
-   * has taken any lock.
+   * The work takes the orgs' locks in its first statement (through `OrgLock`), after that statement's
+   * own writes. Only for writes that no holder of an org's lock ever waits for: the event insert of
+   * `applyStripeEvents`, whose new rows only another delivery of the same event waits for — in its own
+   * insert, before it has taken any lock.
    */
   lockInFirstStatement?: true;
 };
@@ -97,7 +101,7 @@ export async function withChanges<T>(
   const { result, changes } = await deps.db.prisma.$transaction(async (tx) => {
     let locked = false;
     if (!options.lockInFirstStatement) {
-      await tx.$executeRawUnsafe(`WITH ${lockCte("locks", 1)} SELECT count(*) FROM "locks"`, orgs);
+      await tx.$executeRawUnsafe(`WITH ${lockCte("locks", 1, null)} SELECT count(*) FROM "locks"`, orgs);
       locked = true;
     }
     const pending: ChangeInput[] = [];
@@ -111,7 +115,7 @@ export async function withChanges<T>(
         },
       },
       {
-        cte: (name, at) => ({ sql: lockCte(name, at), param: orgs }),
+        cte: (name, at, after) => ({ sql: lockCte(name, at, after), param: orgs }),
         taken: () => {
           locked = true;
         },
@@ -128,9 +132,10 @@ export async function withChanges<T>(
  * Each org's change-log lock: a transaction-scoped advisory lock on the org id (taking it writes
  * nothing), in key order so that two transactions of several orgs never wait on each other in a cycle.
  */
-const lockCte = (name: string, at: number) =>
+const lockCte = (name: string, at: number, after: string | null) =>
   `"${name}" AS MATERIALIZED (SELECT pg_advisory_xact_lock("key") IS NULL AS "taken" FROM (SELECT DISTINCT ` +
-  `hashtextextended("org", ${LOCK_SEED}) AS "key" FROM unnest($${at}::text[]) AS "org" ORDER BY "key") AS "keys")`;
+  `hashtextextended("org", ${LOCK_SEED}) AS "key" FROM unnest($${at}::text[]) AS "org" ORDER BY "key") AS "keys"` +
+  `${after ? ` WHERE (SELECT count(*) FROM "${after}") >= 0` : ""})`;
 
 /** Any fixed number: the advisory lock keys of org ids are hashextended(org id, this). */
 const LOCK_SEED = 7_301_806;

@@ -205,10 +205,10 @@ async function storeEvents(
         return column === "raw" ? `$${params.length}::jsonb` : `$${params.length}`;
       }).join(", ")})`,
   );
-  const locks = lock.cte("locks", params.length + 1);
+  const locks = lock.cte("locks", params.length + 1, "inserted");
   const inserted = await tx.$queryRawUnsafe<{ id: string | null }[]>(
-    `WITH ${locks.sql}, "inserted" AS (INSERT INTO "StripeEvent" (${EVENT_COLUMNS.map((column) => `"${column}"`).join(", ")}) ` +
-      `VALUES ${values.join(", ")} ON CONFLICT DO NOTHING RETURNING "id") ` +
+    `WITH "inserted" AS (INSERT INTO "StripeEvent" (${EVENT_COLUMNS.map((column) => `"${column}"`).join(", ")}) ` +
+      `VALUES ${values.join(", ")} ON CONFLICT DO NOTHING RETURNING "id"), ${locks.sql} ` +
       `SELECT "id" FROM "inserted" UNION ALL SELECT NULL FROM "locks"`,
     ...params,
     locks.param,
