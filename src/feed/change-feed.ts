@@ -139,9 +139,17 @@ export function createChangeFeed(deps: ChangeFeedDeps, options: ChangeFeedOption
     return follower;
   }
 
-  function unfollow(follower: Follower) {
+  async function unfollow(follower: Follower) {
     if (follower.listeners.size > 0) return;
-    followers.delete(follower.orgId);
+    const current = followers.get(follower.orgId);
+    // Only this follower's own entry: the org may be followed anew already.
+    if (
+      current &&
+      (await current) === follower &&
+      followers.get(follower.orgId) === current &&
+      follower.listeners.size === 0
+    )
+      followers.delete(follower.orgId);
     if (followers.size === 0 && timer) {
       clearInterval(timer);
       timer = null;
@@ -150,8 +158,15 @@ export function createChangeFeed(deps: ChangeFeedDeps, options: ChangeFeedOption
 
   return {
     async subscribe(filter, after) {
-      const follower = await follow(filter.orgId);
-      const stream = subscriber(deps, follower, filter, () => unfollow(follower));
+      let follower: Follower;
+      for (;;) {
+        const following = follow(filter.orgId);
+        follower = await following;
+        // The org's last subscriber here may have left while this one waited: follow it anew then.
+        if (followers.get(filter.orgId) === following) break;
+      }
+      // Attached in the same turn as the check above: the follower cannot be dropped in between.
+      const stream = subscriber(deps, follower, filter, () => void unfollow(follower));
       try {
         await stream.start(after);
       } catch (error) {

@@ -248,6 +248,26 @@ describe.each(databaseTargets)("the change feed on $name", (target) => {
     }
   });
 
+  it("keeps serving a subscriber that arrives while the org's last one here leaves", async () => {
+    const feed = world.gateway.deps.changeFeed;
+    const filter = { orgId: org.rawId, connectionIds: null, types: null };
+    const leaving = await feed.subscribe(filter, null);
+    const arriving = feed.subscribe(filter, null);
+    await leaving.return?.();
+    const stream = await arriving;
+    try {
+      const next = stream.next();
+      await updatePayout("while the last one left");
+      const heard = await Promise.race([
+        next,
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000)),
+      ]);
+      expect(heard?.value).toMatchObject({ type: "payout.updated", orgId: org.rawId });
+    } finally {
+      await stream.return?.();
+    }
+  });
+
   it("honours Last-Event-ID on an SSE reconnect, over the after it started with", async () => {
     const first = await subscribeSSE(world.gateway.app, ChangesLive, { after: "1" }, org.apiKey);
     let lastEventId: string;
