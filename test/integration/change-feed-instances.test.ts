@@ -2,24 +2,15 @@
 // exactly what it missed (some applied by the other instance, some while Redis was down), live changes
 // reach it without Redis, and under concurrent writers whose commits are forced into random orders a
 // subscriber that keeps resuming never skips or repeats a change.
-import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClock } from "../../src/emulator/clock.ts";
 import { graphql } from "../graphql/gql.js";
-import {
-  ConfigureStripe,
-  type ConnectWorld,
-  CreateOrgDoc,
-  connectAccount,
-  PUBLIC_URL,
-} from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
-import { type StartedEmulator, startEmulator } from "../helpers/emulator.ts";
-import { ADMIN_KEY, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
-import { redisUrl, startScratchRedis, waitUntil } from "../helpers/redis.ts";
+import type { TestGateway } from "../helpers/gateway.ts";
+import { redisUrl, waitUntil } from "../helpers/redis.ts";
 import { subscribeSSE } from "../helpers/sse.ts";
-import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+import { startTwoInstances, type TwoInstances } from "../helpers/two-instances.ts";
+import { makeEvent, postWebhook } from "../helpers/webhooks.ts";
 
 const Changes = graphql(`
   subscription InstanceChanges($after: String) {
@@ -32,13 +23,13 @@ if (!postgres)
   console.warn("\n!!! TEST_DATABASE_URL is not set: the two-instance change feed tests are SKIPPED.\n");
 
 describe.skipIf(!postgres || !redisUrl)("the change feed across two instances (PostgreSQL, Redis)", () => {
-  const clock = createClock();
-  let emulator: StartedEmulator;
-  let redis: Awaited<ReturnType<typeof startScratchRedis>>;
+  let world: TwoInstances;
   let a: TestGateway;
   let b: TestGateway;
-  let org: { apiKey: string; rawId: string };
-  let connection: { rowId: string; account: string };
+  let org: TwoInstances["org"];
+  let connection: TwoInstances["connection"];
+  let clock: TwoInstances["clock"];
+  let redis: TwoInstances["redis"];
   let payouts: ({ id: string } & Record<string, unknown>)[];
   /** Held back before each COMMIT (the property test forces commit orders with it). */
   let commitDelay: () => number = () => 0;
@@ -73,46 +64,12 @@ describe.skipIf(!postgres || !redisUrl)("the change feed across two instances (P
   const lastSequence = async () => String((await log()).at(-1)?.sequence ?? 0n);
 
   beforeAll(async () => {
-    emulator = await startEmulator({
-      clock,
-      accounts: 1,
-      size: "small",
-      rateLimits: false,
-      platforms: [{ redirectUris: [`${PUBLIC_URL}/stripe/proxy/*`] }],
-    });
-    redis = await startScratchRedis();
-    const env = {
-      STRIPE_API_URL: emulator.url,
-      STRIPE_CONNECT_URL: emulator.url,
-      STRIPE_MARKETPLACE_URL: emulator.url,
-      REDIS_URL: redis.url,
-      ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    };
-    const overrides = { clock: { now: () => new Date(clock.now()) }, beforeStatement: hook };
-    a = await startTestGateway(postgres!, env, overrides);
-    b = await startTestGateway(postgres!, { ...env, DATABASE_URL: a.deps.config.databaseUrl! }, overrides);
-    const created = (await a.gql(CreateOrgDoc, { name: "Two instances" }, ADMIN_KEY)).data?.createOrg;
-    if (!created || !("apiKey" in created)) throw new Error("createOrg failed");
-    org = { apiKey: created.apiKey, rawId: created.org.redirectUri.split("/")[5]! };
-    const keys = emulator.emulator.platforms[0]!.keys.test;
-    await a.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
-      org.apiKey,
-    );
-    const world = { emulator, gateway: a, clock, oauthCalls: [] } as unknown as ConnectWorld;
-    const account = emulator.emulator.accountIds[0]!;
-    connection = { rowId: (await connectAccount(world, org.apiKey, account)).rowId, account };
-    await a.deps.sync.idle();
+    world = await startTwoInstances(postgres!, { beforeStatement: hook });
+    ({ a, b, org, connection, clock, redis } = world);
     const rows = await a.deps.db.prisma.stripePayout.findMany({ take: 5, orderBy: { stripeId: "asc" } });
     payouts = rows.map((row) => row.raw as (typeof payouts)[number]);
   }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await redis?.stop();
-    await emulator?.close();
-  });
+  afterAll(() => world?.close());
 
   it("resumes with exactly the 50 changes it missed (some by the other instance, some while Redis was down), then live", async () => {
     const first = await subscribeSSE(a.app, Changes, { after: await lastSequence() }, org.apiKey);
@@ -160,21 +117,9 @@ describe.skipIf(!postgres || !redisUrl)("the change feed across two instances (P
 
   it("resumes on a restarted instance from the log: the changes made while it was down, then live", async () => {
     const before = await lastSequence();
-    const env = { ...b.deps.config };
     await b.close();
     for (let i = 0; i < 3; i++) await deliver(a, update(i, `while B restarts ${i}`));
-    b = await startTestGateway(
-      postgres!,
-      {
-        STRIPE_API_URL: env.stripe.apiUrl,
-        STRIPE_CONNECT_URL: env.stripe.connectUrl,
-        STRIPE_MARKETPLACE_URL: env.stripe.marketplaceUrl,
-        REDIS_URL: redis.url,
-        ENCRYPTION_KEY: a.deps.config.encryptionKey!.toString("base64"),
-        DATABASE_URL: a.deps.config.databaseUrl!,
-      },
-      { clock: { now: () => new Date(clock.now()) }, beforeStatement: hook },
-    );
+    b = await world.replaceB();
     const resumed = await subscribeSSE(b.app, Changes, { after: before }, org.apiKey);
     try {
       const replayed: string[] = [];

@@ -1,21 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClock } from "../../src/emulator/clock.ts";
 import { graphql } from "../graphql/gql.js";
-import {
-  ConfigureStripe,
-  type ConnectWorld,
-  CreateOrgDoc,
-  connectAccount,
-  PUBLIC_URL,
-} from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
-import { type StartedEmulator, startEmulator } from "../helpers/emulator.ts";
-import { ADMIN_KEY, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
-import { redisUrl, startScratchRedis, waitUntil } from "../helpers/redis.ts";
+import type { TestGateway } from "../helpers/gateway.ts";
+import { redisUrl, waitUntil } from "../helpers/redis.ts";
 import { subscribeSSE } from "../helpers/sse.ts";
-import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+import { startTwoInstances, type TwoInstances } from "../helpers/two-instances.ts";
+import { makeEvent, postWebhook } from "../helpers/webhooks.ts";
 
 const PayoutStatus = graphql(`
   subscription PayoutStatus($connectionId: ID) {
@@ -29,14 +20,14 @@ if (!postgres)
   console.warn("\n!!! TEST_DATABASE_URL is not set: the two-instance Redis tests are SKIPPED.\n");
 
 describe.skipIf(!postgres || !redisUrl)("two instances over Redis (PostgreSQL)", () => {
-  const clock = createClock();
-  let emulator: StartedEmulator;
-  let redis: Awaited<ReturnType<typeof startScratchRedis>>;
+  let world: TwoInstances;
+  let clock: TwoInstances["clock"];
+  let redis: TwoInstances["redis"];
   let probe: Redis;
   let a: TestGateway;
   let b: TestGateway;
-  let org: { apiKey: string; rawId: string };
-  let connection: { id: string; account: string };
+  let org: TwoInstances["org"];
+  let connection: TwoInstances["connection"];
   let payout: { id: string } & Record<string, unknown>;
   let step = 0;
 
@@ -59,49 +50,16 @@ describe.skipIf(!postgres || !redisUrl)("two instances over Redis (PostgreSQL)",
   };
 
   beforeAll(async () => {
-    emulator = await startEmulator({
-      clock,
-      accounts: 1,
-      size: "small",
-      rateLimits: false,
-      platforms: [{ redirectUris: [`${PUBLIC_URL}/stripe/proxy/*`] }],
-    });
-    redis = await startScratchRedis();
+    world = await startTwoInstances(postgres!);
+    ({ clock, redis, a, b, org, connection } = world);
     probe = new Redis(redis.url, { maxRetriesPerRequest: null });
     probe.on("error", () => {}); // this test takes Redis down on purpose
-    const env = {
-      STRIPE_API_URL: emulator.url,
-      STRIPE_CONNECT_URL: emulator.url,
-      STRIPE_MARKETPLACE_URL: emulator.url,
-      REDIS_URL: redis.url,
-      ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    };
-    const overrides = { clock: { now: () => new Date(clock.now()) } };
-    a = await startTestGateway(postgres!, env, overrides);
-    b = await startTestGateway(postgres!, { ...env, DATABASE_URL: a.deps.config.databaseUrl! }, overrides);
-
-    const created = (await a.gql(CreateOrgDoc, { name: "Two instances" }, ADMIN_KEY)).data?.createOrg;
-    if (!created || !("apiKey" in created)) throw new Error("createOrg failed");
-    org = { apiKey: created.apiKey, rawId: created.org.redirectUri.split("/")[5]! };
-    const keys = emulator.emulator.platforms[0]!.keys.test;
-    await a.gql(
-      ConfigureStripe,
-      { input: { clientId: keys.clientId, secretKey: keys.secretKey, webhookSigningSecret: WEBHOOK_SECRET } },
-      org.apiKey,
-    );
-    const world = { emulator, gateway: a, clock, oauthCalls: [] } as unknown as ConnectWorld;
-    const account = emulator.emulator.accountIds[0]!;
-    connection = { id: (await connectAccount(world, org.apiKey, account)).id, account };
-    await a.deps.sync.idle();
     const row = await a.deps.db.prisma.stripePayout.findFirstOrThrow({ where: { status: "paid" } });
     payout = row.raw as typeof payout;
   }, 120_000);
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
     probe?.disconnect();
-    await redis?.stop();
-    await emulator?.close();
+    await world?.close();
   });
 
   it("delivers across instances, applies a doubly delivered event once, and survives Redis going away", async () => {
