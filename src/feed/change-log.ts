@@ -235,6 +235,3 @@ export const fromMessage = (message: ChangeMessage): Change => ({
   sequence: BigInt(message.sequence),
   occurredAt: new Date(message.occurredAt),
 });
-
-const placeholders = (count: number, from = 1) =>
-  Array.from({ length: count }, (_, i) => `$${from + i}`).join(", ");

@@ -7,10 +7,11 @@ import { connect, createServer, type Socket, type Server as TcpServer } from "no
 import { serve } from "@hono/node-server";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changePayout, newestSequence } from "../helpers/changes.ts";
 import { type ConnectedOrg, type ConnectWorld, connectedOrg, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+import { WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
 /** A TCP proxy to `target` whose connections can be cut, and which can refuse new ones for a while. */
 async function startProxy(target: number) {
@@ -54,32 +55,9 @@ describe.each(databaseTargets.slice(0, 1))("changes over SSE with a real EventSo
   let org: ConnectedOrg;
   let server: Server;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
-  let step = 0;
-
-  async function change() {
-    step += 1;
-    const payout = await world.gateway.deps.db.prisma.stripePayout.findFirstOrThrow({
-      where: { connectionId: org.connection.rowId },
-    });
-    const event = makeEvent(
-      "payout.updated",
-      { ...(payout.raw as { id: string }), description: `eventsource ${step}` },
-      { account: org.account, created: world.clock.seconds() + step },
-    );
-    const response = await postWebhook(world.gateway.app, org.rawId, JSON.stringify(event), {
-      timestamp: world.clock.seconds(),
-    });
-    expect(response.json.outcome).toBe("applied");
-  }
-  const newest = async () =>
-    String(
-      (
-        await world.gateway.deps.db.prisma.stripeChange.findFirstOrThrow({
-          where: { orgId: org.rawId },
-          orderBy: { sequence: "desc" },
-        })
-      ).sequence,
-    );
+  let changes = 0;
+  const change = () => changePayout(world, org, `eventsource ${++changes}`);
+  const newest = () => newestSequence(world, org.rawId);
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { accounts: 1, size: "small" });

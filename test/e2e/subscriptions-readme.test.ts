@@ -6,6 +6,7 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attachWebSocket, type WebSocketEndpoint } from "../../src/http/websocket.ts";
+import { changePayout, newestSequence } from "../helpers/changes.ts";
 import { ConfigureStripe, type ConnectWorld, connectAccount, startConnectWorld } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
@@ -137,34 +138,6 @@ describe.each(databaseTargets.slice(0, 1))(
       await world?.close();
     });
 
-    /** The org's newest change sequence. */
-    const newest = async () =>
-      String(
-        (
-          await world.gateway.deps.db.prisma.stripeChange.findFirstOrThrow({
-            where: { orgId: org.rawId },
-            orderBy: { sequence: "desc" },
-          })
-        ).sequence,
-      );
-
-    /** One payout update that changes it (a new description). */
-    async function changeOnce() {
-      step += 1;
-      const payout = await world.gateway.deps.db.prisma.stripePayout.findFirstOrThrow({
-        where: { connectionId: connection.rowId },
-      });
-      const event = makeEvent(
-        "payout.updated",
-        { ...(payout.raw as { id: string }), description: `missed ${step}` },
-        { account: connection.account, created: world.clock.seconds() + step },
-      );
-      const response = await postWebhook(world.gateway.app, org.rawId, JSON.stringify(event), {
-        timestamp: world.clock.seconds(),
-      });
-      expect(response.json.outcome).toBe("applied");
-    }
-
     for (const transport of ["graphql-sse", "graphql-ws"]) {
       it(`the change feed's ${transport} example resumes after the stored sequence`, async () => {
         const [snippet] = (await readmeSnippets("### The change feed")).filter((code) =>
@@ -172,9 +145,10 @@ describe.each(databaseTargets.slice(0, 1))(
         );
         expect(snippet, `a ${transport} example in "The change feed"`).toBeDefined();
         // Missed while the example was not running: it starts with the first of them.
-        const stored = await newest();
-        await changeOnce();
-        await changeOnce();
+        const stored = await newestSequence(world, org.rawId);
+        const target = { rawId: org.rawId, account: connection.account, connection };
+        await changePayout(world, target, "missed");
+        await changePayout(world, target, "missed again");
         const run = await runSnippet(snippet!, url, {
           apiKey: org.apiKey,
           connectionId: connection.id,

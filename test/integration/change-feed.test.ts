@@ -5,6 +5,7 @@ import { delegateOf } from "../../src/db/delegate.ts";
 import { pruneChanges } from "../../src/feed/prune-changes.ts";
 import { RESOURCES, type ResourceSpec } from "../../src/stripe/resources.ts";
 import { graphql } from "../graphql/gql.js";
+import { changePayout } from "../helpers/changes.ts";
 import {
   type ConnectedOrg,
   type ConnectWorld,
@@ -14,7 +15,7 @@ import {
 } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
 import { subscribeSSE } from "../helpers/sse.ts";
-import { makeEvent, postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
+import { postWebhook, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
 const ChangesPage = graphql(`
   query ChangesPage($first: Int, $after: String, $connectionId: ID, $types: [String!]) {
@@ -56,7 +57,6 @@ const CreateToken = graphql(`
 describe.each(databaseTargets)("the change feed on $name", (target) => {
   let world: ConnectWorld;
   let org: ConnectedOrg;
-  let step = 0;
 
   beforeAll(async () => {
     world = await startConnectWorld(target, { accounts: 2, size: "small" });
@@ -67,26 +67,8 @@ describe.each(databaseTargets)("the change feed on $name", (target) => {
   const log = (orgId = org.rawId) =>
     world.gateway.deps.db.prisma.stripeChange.findMany({ where: { orgId }, orderBy: { sequence: "asc" } });
 
-  /** A signed payout.updated of one of the account's payouts with a new description, newer each time. */
-  async function updatePayout(description: string, of: ConnectedOrg = org) {
-    step += 1;
-    const payout = await world.gateway.deps.db.prisma.stripePayout.findFirstOrThrow({
-      where: { connectionId: of.connection.rowId },
-      orderBy: { stripeId: "asc" },
-    });
-    const body = JSON.stringify(
-      makeEvent(
-        "payout.updated",
-        { ...(payout.raw as { id: string }), description },
-        { account: of.account, created: Math.floor(world.clock.now() / 1000) + step },
-      ),
-    );
-    const response = await postWebhook(world.gateway.app, of.rawId, body, {
-      timestamp: Math.floor(world.clock.now() / 1000),
-    });
-    expect(response.json.outcome).toBe("applied");
-    return { body, stripeId: payout.stripeId };
-  }
+  /** A signed payout.updated of the account's first payout with a new description: one change. */
+  const updatePayout = (description: string, of: ConnectedOrg = org) => changePayout(world, of, description);
 
   it("numbers every change of the first sync, 1, 2, 3 … in order: connected, each object, ready", async () => {
     const changes = await log();

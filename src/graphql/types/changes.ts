@@ -146,8 +146,9 @@ builder.queryField("changes", (t) =>
       if (page.kind !== "page") throw cursorError(page.kind);
       const changes = page.changes.slice(0, first);
       const more = page.changes.length > first;
-      // A page that is not full saw every change up to lastSequence (one snapshot): resume past them all.
-      const end = more ? changes.at(-1)!.sequence : page.lastSequence > after ? page.lastSequence : after;
+      // A page that is not full saw every change up to lastSequence (one snapshot; never below `after`,
+      // which readChanges refuses as ahead): resume past them all.
+      const end = more ? changes.at(-1)!.sequence : page.lastSequence;
       return {
         edges: changes.map((change) => ({ cursor: change.sequence.toString(), node: change })),
         pageInfo: {
