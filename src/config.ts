@@ -53,6 +53,8 @@ const envSchema = z.object({
   STRIPE_MARKETPLACE_URL: httpUrl.default("https://marketplace.stripe.com"),
   SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
   CHANGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
+  WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().positive().max(365).default(5),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   // Query limits (README, "Limits and browser safety"), checked before anything runs.
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
@@ -95,6 +97,13 @@ export type Config = Readonly<{
   syncIntervalSeconds: number;
   /** How long the change log keeps changes for resuming subscribers (days) */
   changeRetentionDays: number;
+  /** The org's webhook endpoints (src/feed/webhooks/) */
+  webhooks: Readonly<{
+    /** Endpoints may resolve to private, loopback and link-local addresses in production too */
+    allowPrivateUrls: boolean;
+    /** An endpoint failing without a success for this many days is disabled */
+    disableAfterDays: number;
+  }>;
   logLevel: (typeof LOG_LEVELS)[number];
   /** Limits checked before a GraphQL operation runs; introspection: false hides the schema */
   graphql: Readonly<{
@@ -159,6 +168,10 @@ export function loadConfig(env: Env): Config {
     }),
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
     changeRetentionDays: e.CHANGE_RETENTION_DAYS,
+    webhooks: Object.freeze({
+      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
+      disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
+    }),
     logLevel: e.LOG_LEVEL,
     graphql: Object.freeze({
       maxDepth: e.GRAPHQL_MAX_DEPTH,

@@ -47,6 +47,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     });
   deps.sync.startWorkers();
   deps.changeFeed.startPruning();
+  deps.webhooks.start();
   const close = async () => {
     await gateway.close({ graceMs: STOP_GRACE_MS });
     await deps.close();

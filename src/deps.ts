@@ -7,6 +7,12 @@ import { markCredentialsRejected } from "./connections/status.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { BeforeStatement } from "./db/statement-hook.ts";
 import { type ChangeFeed, createChangeFeed } from "./feed/change-feed.ts";
+import {
+  createWebhookDispatcher,
+  type DispatcherOptions,
+  type WebhookDispatcher,
+} from "./feed/webhooks/dispatcher.ts";
+import type { TargetPolicy } from "./feed/webhooks/endpoint-url.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createKeyUsage, type KeyUsage } from "./orgs/api-keys.ts";
 import { createGatewayCache, type GatewayCache } from "./orgs/cache.ts";
@@ -51,6 +57,10 @@ export type Deps = {
   changeFeed: ChangeFeed;
   /** Webhook events applied in shared transactions (group commit) */
   eventBatcher: EventBatcher;
+  /** Where the org's webhook endpoints may point */
+  webhookPolicy: TargetPolicy;
+  /** Signed deliveries of the change log to the org's webhook endpoints */
+  webhooks: WebhookDispatcher;
   close(): Promise<void>;
 };
 
@@ -72,6 +82,8 @@ export type DepsOverrides = {
   retryBaseMs?: number;
   /** Max age of cached lookups (default CACHE_MAX_AGE_MS, 1 s; tests lengthen it) */
   cacheMaxAgeMs?: number;
+  /** Webhook delivery settings (tests shorten the retry schedule, leases and polling) */
+  webhooks?: Partial<Omit<DispatcherOptions, "policy" | "disableAfterMs" | "retentionDays">>;
 };
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -121,6 +133,19 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     { db, pubsub, logger, clock },
     { retentionDays: config.changeRetentionDays },
   );
+  const webhookPolicy: TargetPolicy = {
+    production: config.env === "production",
+    allowPrivate: config.webhooks.allowPrivateUrls,
+  };
+  const webhooks = createWebhookDispatcher(
+    { db, pubsub, logger, clock, secrets },
+    {
+      policy: webhookPolicy,
+      disableAfterMs: config.webhooks.disableAfterDays * 24 * 60 * 60 * 1000,
+      retentionDays: config.changeRetentionDays,
+      ...overrides.webhooks,
+    },
+  );
   return {
     config,
     logger,
@@ -140,9 +165,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     sync,
     changeFeed,
     eventBatcher,
+    webhookPolicy,
+    webhooks,
     async close() {
       sync.stop();
       changeFeed.close();
+      await webhooks.close();
       await sync.idle();
       await eventBatcher.idle();
       await background.idle();

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   );
   deps.sync.startWorkers();
   deps.changeFeed.startPruning();
+  deps.webhooks.start();
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

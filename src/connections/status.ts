@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
 import { type ChangeRecorder, type Transaction, withChanges } from "../feed/change-log.ts";
+import type { ConnectionChangeType } from "../feed/change-types.ts";
 import type { Prisma, StripeConnection, StripeConnectionStatus } from "../generated/prisma/client.ts";
 import type { GatewayPubSub } from "../pubsub.ts";
 import { NO_TOKENS } from "./tokens.ts";
@@ -18,7 +19,7 @@ type Status = StripeConnectionStatus;
  * The change-log entry of a connection's step from one status to another (`connection.ready`), or null
  * for no lifecycle step (the same status, or an attempt that is still, or no longer, pending).
  */
-export function connectionChangeType(before: Status | null, after: Status): string | null {
+export function connectionChangeType(before: Status | null, after: Status): ConnectionChangeType | null {
   if (before === after) return null;
   switch (after) {
     case "SYNCING":
@@ -40,7 +41,7 @@ export function connectionChangeType(before: Status | null, after: Status): stri
 export function recordConnectionChange(
   changes: ChangeRecorder,
   connection: Pick<StripeConnection, "id" | "orgId">,
-  type: string | null,
+  type: ConnectionChangeType | null,
   stripeEventId: string | null = null,
 ) {
   if (!type) return;

@@ -11,6 +11,7 @@ import "./types/manifest.ts";
 import "./types/credentials.ts";
 import "./types/subscriptions.ts";
 import "./types/changes.ts";
+import "./types/webhook-endpoints.ts";
 
 builder.queryType({});
 builder.mutationType({});

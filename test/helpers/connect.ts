@@ -1,5 +1,5 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { createDeps, type Deps } from "../../src/deps.ts";
+import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
 import { createClock, type EmulatorClock } from "../../src/emulator/clock.ts";
 import type { EmulatorOptions } from "../../src/emulator/create-emulator.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -105,9 +105,12 @@ export async function startConnectWorld(
     clockStart?: number;
     /** Puts a stand-in between the gateway and the emulator's API: returns the URL the gateway calls. */
     apiUrl?: (emulatorUrl: string) => Promise<string>;
+    /** Webhook delivery settings of every instance (a short retry schedule, lease, poll) */
+    webhooks?: DepsOverrides["webhooks"];
   } = {},
 ): Promise<ConnectWorld> {
-  const { retryBaseMs, cacheMaxAgeMs, beforeStatement, clockStart, apiUrl, ...emulatorOptions } = options;
+  const { retryBaseMs, cacheMaxAgeMs, beforeStatement, clockStart, apiUrl, webhooks, ...emulatorOptions } =
+    options;
   const clock = createClock({ start: clockStart });
   const emulator = await startEmulator({
     clock,
@@ -136,6 +139,7 @@ export async function startConnectWorld(
       retryBaseMs,
       cacheMaxAgeMs,
       beforeStatement,
+      webhooks,
     },
   );
   const createOrg = async (name: string) => {
@@ -162,7 +166,7 @@ export async function startConnectWorld(
             STRIPE_CONNECT_URL: config.stripe.connectUrl,
             STRIPE_MARKETPLACE_URL: config.stripe.marketplaceUrl,
           },
-          { clock, fetch },
+          { clock, fetch, webhooks },
         );
         return { deps: second.deps, close: () => second.close() };
       }
@@ -171,6 +175,7 @@ export async function startConnectWorld(
         database: gateway.deps.db,
         clock,
         fetch,
+        webhooks,
         logger: createLogger({ level: "silent" }),
       });
       return { deps, close: () => deps.close() };
