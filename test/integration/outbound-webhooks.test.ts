@@ -13,7 +13,9 @@ import {
   startConnectWorld,
 } from "../helpers/connect.ts";
 import { databaseTargets } from "../helpers/databases.ts";
+import { CreateOrg } from "../helpers/documents.ts";
 import { eventually } from "../helpers/eventually.ts";
+import { ADMIN_KEY, startTestGateway } from "../helpers/gateway.ts";
 import {
   CreateEndpoint,
   createEndpoint,
@@ -436,6 +438,37 @@ describe.each(databaseTargets)("outbound webhooks on $name", (target) => {
       await restarted.close();
     }
   });
+
+  // Last: it moves the clock on by days, and the dispatcher of the world's gateway was closed by the restart.
+  it("disables an endpoint that has failed for WEBHOOK_DISABLE_AFTER_DAYS (5), saying since when", async () => {
+    const instance = await world.startSecondInstance();
+    try {
+      instance.deps.webhooks.start();
+      const endpoint = await endpointAt();
+      receiver.answer = () => ({ status: 500 });
+      await changeFirstPayout("failing 1");
+      await eventually(
+        async () =>
+          (await deliveriesOf(world.gateway, org.apiKey, endpoint.id)).deliveries[0]?.attempts.length,
+        { what: "the first attempt failed" },
+      );
+      const failingSince = await world.gateway.deps.db.prisma.webhookEndpoint.findFirstOrThrow({
+        where: { orgId: org.rawId },
+      });
+      expect(failingSince.failingSince).not.toBeNull();
+      world.clock.advance(5 * 24 * 60 * 60 * 1000);
+      await changeFirstPayout("failing 2");
+      const disabled = await eventually(async () => {
+        const found = await deliveriesOf(world.gateway, org.apiKey, endpoint.id);
+        return found.enabled === false ? found : null;
+      });
+      expect(disabled.disabledReason).toBe(
+        `failing since ${failingSince.failingSince!.toISOString().replace(/\.\d{3}Z$/, "Z")} (WEBHOOK_DISABLE_AFTER_DAYS)`,
+      );
+    } finally {
+      await instance.close();
+    }
+  });
 });
 
 const CreateToken = graphql(`
@@ -443,3 +476,53 @@ const CreateToken = graphql(`
     createAccessToken(input: $input) { __typename ... on CreateAccessTokenSuccess { token } }
   }
 `);
+
+describe("outbound webhooks in production", () => {
+  const target = databaseTargets[0]!;
+
+  /** What creating each endpoint answers on a production gateway with `env`, and how many were saved. */
+  async function endpointResults(env: Record<string, string>, urls: readonly string[]) {
+    const gateway = await startTestGateway(target, { NODE_ENV: "production", ...env });
+    try {
+      const created = await gateway.gql(CreateOrg, { name: "Production" }, ADMIN_KEY);
+      const apiKey =
+        created.data?.createOrg.__typename === "CreateOrgSuccess" ? created.data.createOrg.apiKey : "";
+      const outcomes = [];
+      for (const url of urls)
+        outcomes.push(
+          (await gateway.gql(CreateEndpoint, { input: { url } }, apiKey)).data?.createWebhookEndpoint,
+        );
+      return { outcomes, count: await gateway.deps.db.prisma.webhookEndpoint.count() };
+    } finally {
+      await gateway.close();
+    }
+  }
+
+  it("refuses an endpoint at a private address, loopback or http://, and saves nothing", async () => {
+    const refusals = [
+      ["https://127.0.0.1:8443/hooks", /127.0.0.1 is loopback/],
+      ["https://10.0.0.7/hooks", /10.0.0.7 is private/],
+      ["https://169.254.169.254/latest/meta-data", /169.254.169.254 is linkLocal/],
+      ["https://localhost/hooks", /localhost (is this machine|resolves to)/],
+      ["http://93.184.215.14/hooks", /must be https:\/\/ in production/],
+    ] as const;
+    const { outcomes, count } = await endpointResults(
+      {},
+      refusals.map(([url]) => url),
+    );
+    for (const [index, [url, message]] of refusals.entries())
+      expect(outcomes[index], url).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ path: ["input", "url"], message: expect.stringMatching(message) }],
+      });
+    expect(count).toBe(0);
+  });
+
+  it("takes a private address when WEBHOOK_ALLOW_PRIVATE_URLS=true", async () => {
+    const { outcomes, count } = await endpointResults({ WEBHOOK_ALLOW_PRIVATE_URLS: "true" }, [
+      "http://127.0.0.1:8080/hooks",
+    ]);
+    expect(outcomes[0]?.__typename).toBe("CreateWebhookEndpointSuccess");
+    expect(count).toBe(1);
+  });
+});

@@ -122,7 +122,7 @@ async function objectsOf(db: Pick<Database, "prisma">, changes: readonly Change[
       select: { id: true, raw: true },
     });
     const raw = new Map(rows.map((row) => [row.id, row.raw]));
-    ofResource.forEach((change, index) => bySequence.set(change.sequence, raw.get(ids[index]!)));
+    for (const [index, change] of ofResource.entries()) bySequence.set(change.sequence, raw.get(ids[index]!));
   }
   for (const singleton of SINGLETONS) {
     const ofSingleton = changes.filter(
