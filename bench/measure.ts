@@ -19,6 +19,8 @@ export const settings = {
   fanoutRate: num("BENCH_FANOUT_RATE", 200),
   /** Changes a `changes` subscriber misses before it resumes with `after` */
   missedChanges: num("BENCH_MISSED_CHANGES", 1000),
+  /** Deliveries to the org's endpoint per outbound-throughput round */
+  outboundDeliveries: num("BENCH_OUTBOUND_DELIVERIES", 1000),
   /** Payouts (and charges per payout) of the emulator account the backfill copies */
   backfillPayouts: num("BENCH_BACKFILL_PAYOUTS", 250),
   backfillCharges: num("BENCH_BACKFILL_CHARGES", 6),

@@ -2,6 +2,7 @@
 import type { Backfill } from "./backfill.ts";
 import type { Fanout } from "./fanout.ts";
 import { median, settings } from "./measure.ts";
+import type { Outbound } from "./outbound.ts";
 import type { Resume } from "./resume.ts";
 
 /** A measurement, or why it has none (it failed, or does not apply to that database). */
@@ -15,6 +16,7 @@ export type DatabaseResults = {
   webhooks: Outcome<Rates<"http200" | "webhooks">>;
   fanout: Outcome<Fanout>;
   resume: Outcome<Resume>;
+  outbound: Outcome<Outbound>;
   backfill: Outcome<Backfill>;
   postgraphile: Outcome<number[]>;
 };
@@ -108,6 +110,15 @@ function rows(results: RunResults): Row[] {
     cell(results[name]?.resume ?? undefined, (value) => ({
       text: `${ms(value.ms)} (${int((settings.missedChanges * 1000) / value.ms)} changes/s)`,
     }));
+  const outboundRate = (name: Side): Cell =>
+    cell(results[name]?.outbound ?? undefined, (value) => ({
+      text: `${int(value.perSecond)} deliveries/s`,
+      ratio: value.perSecond / value.baselinePerSecond,
+    }));
+  const outboundLatency = (name: Side): Cell =>
+    cell(results[name]?.outbound ?? undefined, (value) => ({
+      text: `p50 ${ms(value.p50)}, p99 ${ms(value.p99)}`,
+    }));
   const backfill = (name: Side): Cell =>
     cell(results[name]?.backfill ?? undefined, (value) => {
       const ready = value.rounds.every((round) => round.ready);
@@ -154,6 +165,18 @@ function rows(results: RunResults): Row[] {
       baseline: "–",
       target: { pglite: "–", postgres: "–" },
       cells: { pglite: resume("pglite"), postgres: resume("postgres") },
+    },
+    {
+      path: "signed webhooks to the org's endpoint (verified by the receiver)",
+      baseline: "bare node:http POSTs of the same bodies, 8 at a time",
+      target: { pglite: "–", postgres: "–" },
+      cells: { pglite: outboundRate("pglite"), postgres: outboundRate("postgres") },
+    },
+    {
+      path: "Stripe webhook arriving → the org's endpoint receiving its delivery",
+      baseline: "–",
+      target: { pglite: "–", postgres: "–" },
+      cells: { pglite: outboundLatency("pglite"), postgres: outboundLatency("postgres") },
     },
     {
       path: "backfill against the emulator to READY (every list resource stored)",
@@ -229,6 +252,15 @@ export function roundsDetail(results: RunResults): string {
       );
     if (db.resume && "value" in db.resume)
       parts.push(`resume ${db.resume.value.rounds.map((round) => ms(round)).join("; ")}`);
+    if (db.outbound && "value" in db.outbound)
+      parts.push(
+        `outbound ${db.outbound.value.rounds
+          .map(
+            (round) =>
+              `${int(round.perSecond)} deliveries/s (bare ${int(round.baselinePerSecond)}/s), p50 ${ms(round.p50)} p99 ${ms(round.p99)}`,
+          )
+          .join("; ")}`,
+      );
     if (db.backfill && "value" in db.backfill)
       parts.push(
         `backfill ${db.backfill.value.rounds

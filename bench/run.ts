@@ -13,6 +13,7 @@ import { startChild } from "./child.ts";
 import { scratchDatabases } from "./databases.ts";
 import { measureFanout } from "./fanout.ts";
 import { interleaved, type Load, settings } from "./measure.ts";
+import { measureOutbound } from "./outbound.ts";
 import { startPostGraphile } from "./postgraphile.ts";
 import { PAYOUT_FIELDS, queryLoads } from "./queries.ts";
 import { type DatabaseResults, type Outcome, type RunResults, roundsDetail, table } from "./report.ts";
@@ -46,6 +47,7 @@ async function measureDatabase(baselines: Baselines, postgresUrl: string | null)
     webhooks: null,
     fanout: null,
     resume: null,
+    outbound: null,
     backfill: null,
     postgraphile: null,
   };
@@ -85,6 +87,9 @@ async function measureDatabase(baselines: Baselines, postgresUrl: string | null)
       results.fanout = await attempt(`${name}: fan-out`, () => measureFanout(gateway));
       results.resume = await attempt(`${name}: resume after ${settings.missedChanges} missed changes`, () =>
         measureResume(gateway),
+      );
+      results.outbound = await attempt(`${name}: signed webhooks to the org's endpoint`, () =>
+        measureOutbound(gateway),
       );
     } finally {
       await gateway.stop();
@@ -164,6 +169,12 @@ How:
 - Fan-out: graphql-sse clients (one connection each) subscribed to \`payoutUpdated\`; webhooks are sent on a
   fixed schedule over at most 64 connections, and latency runs from when each was due to when a subscriber
   heard it. What is not heard within 10 s counts as not delivered, and as infinitely late in the p99.
+- Outbound webhooks: one endpoint of the org (\`payout.*\`) at a node:http receiver in this process that
+  verifies every delivery with \`standardwebhooks\`. Throughput: ${settings.outboundDeliveries} Stripe webhooks are
+  applied while the endpoint is disabled, then it is enabled; deliveries/s until the receiver has all of them,
+  beside bare node:http POSTs of the same signed bodies to the same receiver, 8 at a time (the gateway's
+  sending slots per endpoint). Latency: 100 Stripe webhooks, one at a time, 20 a second; from posting each
+  to the receiver verifying its delivery.
 - Backfill: a fresh gateway, database and emulator per round; from the OAuth callback until the connection is
   READY, objects = the sum of \`objectsSynced\` of the list resources' sync states (each must be done).
 - PostGraphile 4 (Node API, default inflection, read-only) over the PostgreSQL database the gateway filled:

@@ -65,6 +65,8 @@ const config = loadConfig({
   STRIPE_MARKETPLACE_URL: stripe.url,
   ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
   LOG_LEVEL: "silent",
+  // The org's webhook endpoint is a receiver on this machine (production otherwise refuses loopback).
+  WEBHOOK_ALLOW_PRIVATE_URLS: "true",
   // One API key and one org carry the whole load: the bench measures the gateway, not its limiter (whose
   // per-request cost it still includes).
   RATE_LIMIT_API_KEY_BURST: UNLIMITED,
@@ -76,6 +78,7 @@ const config = loadConfig({
 });
 const deps = await createDeps(config, { pgliteDir: "memory://", logger: createLogger({ level: "silent" }) });
 const app = createApp(deps);
+deps.webhooks.start();
 const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
 await new Promise((resolve) => server.once("listening", resolve));
 const url = loopbackUrl(server.address());

@@ -77,7 +77,9 @@ async function pruneDeliveries(deps: Pick<DispatcherDeps, "db" | "clock">, reten
   });
 }
 
-type Target = { url: string; secrets: string[] };
+type Target = { url: string; secrets: string[]; previousUntil: Date | null };
+
+type Lane = { target: Target; queue: Claimed[]; sending: number };
 
 export function createWebhookDispatcher(deps: DispatcherDeps, options: DispatcherOptions): WebhookDispatcher {
   const retry = options.retry ?? DEFAULT_RETRY_POLICY;
@@ -87,19 +89,24 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
   const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const sender =
     options.sender ?? createSender({ policy: options.policy, timeoutMs: options.timeoutMs ?? 15_000 });
-  const inFlight = new Map<string, number>();
+  /** Per endpoint: what this instance has claimed and not yet sent, and how many it is sending. */
+  const lanes = new Map<string, Lane>();
   const sending = new Set<Promise<void>>();
   const abort = new AbortController();
   let total = 0;
   let looking: Promise<void> | null = null;
   let lookAgain = false;
+  /** New changes may wait to be scheduled (a bell, the poll, a mutation): the next look schedules first. */
+  let changesWaiting = true;
   let started = false;
   let closed = false;
   let timer: ReturnType<typeof setInterval> | null = null;
   let pruner: ReturnType<typeof setInterval> | null = null;
   let stopListening: (() => void) | null = null;
 
-  function wake() {
+  /** Looks for work: new changes to schedule (`changes`), and due deliveries to claim. */
+  function wake(changes = true) {
+    if (changes) changesWaiting = true;
     if (!started || closed) return;
     if (looking) {
       lookAgain = true;
@@ -121,7 +128,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
 
   async function lookForWork() {
     const now = deps.clock.now();
-    await scheduleNewChanges(deps, now);
+    if (changesWaiting) {
+      changesWaiting = false;
+      await scheduleNewChanges(deps, now);
+    }
     if (total >= maxInFlight) return;
     const endpoints = await deps.db.prisma.$queryRawUnsafe<{ endpointId: string }[]>(
       `SELECT DISTINCT d."endpointId" FROM "WebhookDelivery" d JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" ` +
@@ -129,12 +139,48 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
       now,
     );
     for (const { endpointId } of endpoints) {
-      const room = Math.min(perEndpoint - (inFlight.get(endpointId) ?? 0), maxInFlight - total);
-      if (room <= 0 || closed) continue;
+      const lane = lanes.get(endpointId);
+      // Claimed ahead, a batch of its sending slots at a time (one statement for many deliveries), up to
+      // twice its slots, so that a finished attempt starts the next at once.
+      const room = 2 * perEndpoint - (lane ? lane.sending + lane.queue.length : 0);
+      if (room < perEndpoint || closed) continue;
       const claimed = await claim(endpointId, room, now);
       if (claimed.length === 0) continue;
       const target = await targetOf(endpointId, now);
-      for (const delivery of claimed) startSending(delivery, target);
+      if (!target) {
+        await release(claimed.map((delivery) => delivery.id));
+        continue;
+      }
+      const current = lanes.get(endpointId) ?? { target, queue: [], sending: 0 };
+      current.target = target;
+      current.queue.push(...claimed);
+      lanes.set(endpointId, current);
+      sendNext(endpointId);
+    }
+  }
+
+  /** Fills the endpoint's sending slots from what it has claimed. */
+  function sendNext(endpointId: string) {
+    const lane = lanes.get(endpointId);
+    if (!lane) return;
+    while (lane.sending < perEndpoint && total < maxInFlight && lane.queue.length > 0 && !closed) {
+      const delivery = lane.queue.shift()!;
+      lane.sending += 1;
+      total += 1;
+      const attempt = attemptOnce(delivery, lane)
+        .catch((error) =>
+          deps.logger.warn({ err: error, deliveryId: delivery.id }, "webhook attempt failed to run"),
+        )
+        .finally(() => {
+          lane.sending -= 1;
+          total -= 1;
+          sending.delete(attempt);
+          sendNext(endpointId);
+          if (lane.sending === 0 && lane.queue.length === 0) lanes.delete(endpointId);
+          // Room for another batch: claim more (without scheduling, which a bell or the poll asks for).
+          if (lane.sending + lane.queue.length <= perEndpoint) wake(false);
+        });
+      sending.add(attempt);
     }
   }
 
@@ -166,40 +212,31 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
       endpoint.previousSecretUntil > now
     )
       secrets.push(deps.secrets.open(endpoint.previousSecretCiphertext, context));
-    return { url: endpoint.url, secrets };
+    return { url: endpoint.url, secrets, previousUntil: endpoint.previousSecretUntil };
   }
 
-  function startSending(delivery: Claimed, target: Target | null) {
-    inFlight.set(delivery.endpointId, (inFlight.get(delivery.endpointId) ?? 0) + 1);
-    total += 1;
-    const attempt = (target ? attemptOnce(delivery, target) : release([delivery.id]))
-      .catch((error) =>
-        deps.logger.warn({ err: error, deliveryId: delivery.id }, "webhook attempt failed to run"),
-      )
-      .finally(() => {
-        const left = (inFlight.get(delivery.endpointId) ?? 1) - 1;
-        if (left === 0) inFlight.delete(delivery.endpointId);
-        else inFlight.set(delivery.endpointId, left);
-        total -= 1;
-        sending.delete(attempt);
-        wake();
-      });
-    sending.add(attempt);
-  }
-
-  async function attemptOnce(delivery: Claimed, target: Target) {
+  async function attemptOnce(delivery: Claimed, lane: Lane) {
     const at = deps.clock.now();
+    const { target } = lane;
+    // A rotated secret's grace period may end while the deliveries claimed with it wait.
+    const secrets =
+      target.previousUntil && target.previousUntil <= at ? target.secrets.slice(0, 1) : target.secrets;
     const outcome = await sender.send(
-      { url: target.url, messageId: delivery.messageId, body: delivery.payload, secrets: target.secrets, at },
+      { url: target.url, messageId: delivery.messageId, body: delivery.payload, secrets, at },
       abort.signal,
     );
     // Cut off by close(): not an attempt the endpoint failed; the lease goes, another instance sends it.
     if (abort.signal.aborted && !outcome.delivered) return release([delivery.id]);
-    await record(delivery, outcome, at);
+    const stillEnabled = await record(delivery, outcome, at);
+    // Disabled by this answer: what it had claimed waits, unsent, until it is enabled again.
+    if (!stillEnabled) await release(lane.queue.splice(0).map((queued) => queued.id));
   }
 
-  /** The attempt, the delivery's new state and the endpoint's health, in one statement. */
-  async function record(delivery: Claimed, outcome: AttemptOutcome, at: Date) {
+  /**
+   * The attempt, the delivery's new state and the endpoint's health, in one statement. Returns whether
+   * the endpoint is still enabled.
+   */
+  async function record(delivery: Claimed, outcome: AttemptOutcome, at: Date): Promise<boolean> {
     const now = deps.clock.now();
     const attempts = delivery.attemptCount + 1;
     const next = outcome.delivered
@@ -237,6 +274,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
         { endpointId: delivery.endpointId, reason: endpoint.disabledReason },
         "webhook endpoint disabled",
       );
+    return endpoint?.enabled ?? true;
   }
 
   /** Gives claimed deliveries back at once (they were not attempted). */
@@ -252,7 +290,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
       if (started || closed) return;
       started = true;
       stopListening = deps.pubsub.listen("changes:recorded", () => wake());
-      timer = setInterval(wake, options.pollMs ?? 1000);
+      timer = setInterval(() => wake(), options.pollMs ?? 1000);
       timer.unref?.();
       const prune = () =>
         pruneDeliveries(deps, options.retentionDays).catch((error) =>
@@ -263,7 +301,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
       pruner.unref?.();
       wake();
     },
-    wake,
+    wake: () => wake(),
     async idle() {
       while (looking || sending.size > 0) {
         await looking;
@@ -279,6 +317,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
       abort.abort();
       await looking;
       await Promise.allSettled([...sending]);
+      const queued = [...lanes.values()].flatMap((lane) =>
+        lane.queue.splice(0).map((delivery) => delivery.id),
+      );
+      if (queued.length > 0) await release(queued).catch(() => {});
       sender.close();
     },
   };
