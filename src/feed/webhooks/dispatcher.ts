@@ -49,7 +49,7 @@ export type DispatcherOptions = {
 export type WebhookDispatcher = {
   /** Starts sending (the serving processes); until then deliveries are only stored. */
   start(): void;
-  /** Looks for work now (a mutation scheduled some). */
+  /** Looks for work now (a mutation created an endpoint or scheduled deliveries). */
   wake(): void;
   /** Resolves once no look for work is running and nothing is in flight (tests). */
   idle(): Promise<void>;
@@ -98,6 +98,12 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
   let lookAgain = false;
   /** New changes may wait to be scheduled (a bell, the poll, a mutation): the next look schedules first. */
   let changesWaiting = true;
+  /**
+   * The orgs with an enabled endpoint, as of the last poll: a bell of any other org wakes nothing, so an
+   * org without endpoints costs its writes no statement here. (An endpoint created since is found by the
+   * next poll, which schedules whatever its org changed meanwhile.)
+   */
+  let endpointOrgs = new Set<string>();
   let started = false;
   let closed = false;
   let timer: ReturnType<typeof setInterval> | null = null;
@@ -157,6 +163,22 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
       lanes.set(endpointId, current);
       sendNext(endpointId);
     }
+  }
+
+  /** Every pollMs: which orgs have endpoints, then a look for work (due retries, others' work, lost bells). */
+  function poll() {
+    if (!started || closed) return;
+    deps.db.prisma.webhookEndpoint
+      .findMany({ where: { enabled: true }, distinct: ["orgId"], select: { orgId: true } })
+      .then(
+        (rows) => {
+          endpointOrgs = new Set(rows.map((row) => row.orgId));
+        },
+        (error) => deps.logger.warn({ err: error }, "could not read the webhook endpoints"),
+      )
+      .finally(() => {
+        if (endpointOrgs.size > 0) wake();
+      });
   }
 
   /** Fills the endpoint's sending slots from what it has claimed. */
@@ -289,8 +311,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
     start() {
       if (started || closed) return;
       started = true;
-      stopListening = deps.pubsub.listen("changes:recorded", () => wake());
-      timer = setInterval(() => wake(), options.pollMs ?? 1000);
+      stopListening = deps.pubsub.listen("changes:recorded", ({ orgId }) => {
+        if (endpointOrgs.has(orgId)) wake();
+      });
+      timer = setInterval(poll, options.pollMs ?? 1000);
       timer.unref?.();
       const prune = () =>
         pruneDeliveries(deps, options.retentionDays).catch((error) =>
@@ -299,9 +323,9 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
       void prune();
       pruner = setInterval(prune, PRUNE_EVERY_MS);
       pruner.unref?.();
-      wake();
+      poll();
     },
-    wake: () => wake(),
+    wake: () => poll(),
     async idle() {
       while (looking || sending.size > 0) {
         await looking;

@@ -220,6 +220,7 @@ builder.mutationFields((t) => ({
         ...endpointInput(input),
         url: input.url,
       });
+      ctx.deps.webhooks.wake();
       return { endpointId: created.endpoint.id, secret: created.secret };
     },
   }),
