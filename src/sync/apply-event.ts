@@ -355,7 +355,8 @@ function versioned(event: StripeEventPayload, deletion: boolean) {
 
 /**
  * What became of an event's object once its upsert ran: a deletion is final even when the version is not
- * newer; a version that did not win but equals the stored one is a tie, settled after the commit.
+ * newer; a version that did not win but equals the stored one is a tie (a deletion too), settled after
+ * the commit.
  */
 async function settleObject(
   tx: Writer,
@@ -375,9 +376,10 @@ async function settleObject(
     (await markObjectDeleted(tx, resource, connection.id, object.id, now));
   const kind = deleted ? "deleted" : change;
   if (kind) recordObjectChanges(changes, resource, connection, new Map([[object.id, kind]]), event.id);
+  // A deletion of the stored version's own second is a tie too: the flag is set, and which object is
+  // Stripe's last (a canceled subscription stays listed with its cancellation) is read after the commit.
   const tie =
     !upserted.written.has(object.id) &&
-    !deleted &&
     (await storedVersionEquals(tx, resource, connection, object.id, unixToDate(event.created)));
   return { outcome: "applied", tie: tie ? { resource } : null, publish: [] };
 }
