@@ -526,3 +526,40 @@ describe("outbound webhooks in production", () => {
     expect(count).toBe(1);
   });
 });
+
+describe("outbound webhooks at the instance's limit of attempts in flight", () => {
+  const target = databaseTargets[0]!;
+  let world: ConnectWorld;
+  let org: ConnectedOrg;
+  const receivers: WebhookReceiver[] = [];
+
+  beforeAll(async () => {
+    world = await startConnectWorld(target, {
+      accounts: 1,
+      size: "small",
+      // One attempt at a time for the whole instance, and leases far longer than the test.
+      webhooks: { maxInFlight: 1, leaseMs: 60_000, pollMs: 50 },
+    });
+    org = await connectedOrg(world, { webhookSigningSecret: WEBHOOK_SECRET });
+    world.gateway.deps.webhooks.start();
+  }, 120_000);
+  afterAll(async () => {
+    for (const receiver of receivers) await receiver.close();
+    await world?.close();
+  });
+
+  it("sends every endpoint's claimed deliveries as slots free up, each once", async () => {
+    for (let index = 0; index < 2; index += 1) {
+      const receiver = await startWebhookReceiver();
+      receiver.secrets = [(await createEndpoint(world.gateway, org.apiKey, { url: receiver.url })).secret];
+      receivers.push(receiver);
+    }
+    for (let index = 0; index < 5; index += 1) await changePayout(world, org, `limited ${index}`);
+    await eventually(() => receivers.every((receiver) => receiver.unique().length === 5), {
+      what: "both endpoints had all five",
+      timeoutMs: 10_000,
+    });
+    await world.gateway.deps.webhooks.idle();
+    expect(receivers.map((receiver) => receiver.received.length)).toEqual([5, 5]);
+  });
+});

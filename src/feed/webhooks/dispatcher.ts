@@ -64,6 +64,7 @@ type Claimed = {
   payload: string;
   attemptCount: number;
   createdAt: Date;
+  leaseUntil: Date;
 };
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -87,8 +88,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
   const perEndpoint = options.perEndpoint ?? 8;
   const maxInFlight = options.maxInFlight ?? 256;
   const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const sender =
-    options.sender ?? createSender({ policy: options.policy, timeoutMs: options.timeoutMs ?? 15_000 });
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  /** A claimed delivery is sent only with this much of its lease left (an attempt's whole time). */
+  const leaseMargin = Math.min(timeoutMs, leaseMs / 2);
+  const sender = options.sender ?? createSender({ policy: options.policy, timeoutMs });
   /** Per endpoint: what this instance has claimed and not yet sent, and how many it is sending. */
   const lanes = new Map<string, Lane>();
   const sending = new Set<Promise<void>>();
@@ -187,6 +190,12 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
     if (!lane) return;
     while (lane.sending < perEndpoint && total < maxInFlight && lane.queue.length > 0 && !closed) {
       const delivery = lane.queue.shift()!;
+      // Waited so long that its lease could end before the attempt does: another instance may take it
+      // then, so this one lets it go instead of sending it twice at once.
+      if (deps.clock.now().getTime() + leaseMargin >= delivery.leaseUntil.getTime()) {
+        release([delivery.id]).catch(() => {});
+        continue;
+      }
       lane.sending += 1;
       total += 1;
       const attempt = attemptOnce(delivery, lane)
@@ -198,6 +207,8 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
           total -= 1;
           sending.delete(attempt);
           sendNext(endpointId);
+          // A slot of the instance-wide limit is free: another endpoint's claimed deliveries may wait for it.
+          for (const other of lanes.keys()) if (total < maxInFlight && other !== endpointId) sendNext(other);
           if (lane.sending === 0 && lane.queue.length === 0) lanes.delete(endpointId);
           // Room for another batch: claim more (without scheduling, which a bell or the poll asks for).
           if (lane.sending + lane.queue.length <= perEndpoint) wake(false);
@@ -213,7 +224,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps, options: Dispatche
         `SELECT "id" FROM "WebhookDelivery" WHERE "endpointId" = $1 AND "nextAttemptAt" <= $4 ` +
         `AND ("leaseUntil" IS NULL OR "leaseUntil" < $4) ORDER BY "nextAttemptAt", "sequence" LIMIT $5 ` +
         `FOR UPDATE SKIP LOCKED) ` +
-        `RETURNING "id", "endpointId", "messageId", "payload", "attemptCount", "createdAt"`,
+        `RETURNING "id", "endpointId", "messageId", "payload", "attemptCount", "createdAt", "leaseUntil"`,
       endpointId,
       owner,
       new Date(now.getTime() + leaseMs),
