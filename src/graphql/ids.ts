@@ -19,6 +19,10 @@ export function decodeAnyId(value: string): { typename: string; id: string } {
   return decodeGlobalID(trimmed);
 }
 
+/** The row id an ID argument names when it is a `typename`, else "" (which finds nothing). */
+export const rowIdOrNone = (value: string | number, typename: string) =>
+  rowIdOf(String(value), typename) ?? "";
+
 /** The row id behind an ID argument when it names a `typename`, else null (another type, or malformed). */
 export function rowIdOf(value: string, typename: string): string | null {
   try {

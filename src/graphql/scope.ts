@@ -6,6 +6,10 @@ import { notFound } from "./errors.ts";
 
 type Scoped = Pick<Context, "org" | "connectionScope">;
 
+/** The org of the caller's API key, or "" (which finds nothing) for a browser token or no key. */
+export const apiKeyOrgId = (ctx: Pick<Context, "org" | "credential">) =>
+  ctx.credential?.kind === "apiKey" ? (ctx.org?.id ?? "") : "";
+
 /** Whether the caller may read this connection (by its row id). */
 export function mayRead(ctx: Scoped, connectionId: string): boolean {
   return ctx.org !== null && (ctx.connectionScope === null || ctx.connectionScope.has(connectionId));

@@ -3,7 +3,6 @@
 
 import type { ObjectRef } from "@pothos/core";
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import { modelNameOf } from "../db/delegate.ts";
 import type PrismaTypes from "../generated/pothos-prisma-types.ts";
 import type { Resource } from "../stripe/resources.ts";
@@ -31,10 +30,7 @@ export function orgScopedFindUnique(id: string, ctx: Context) {
   return { id, connection: readableConnections(ctx) };
 }
 
-/** A connection's public id: the global id of its StripeConnection node (also the OAuth return URL's). */
-export function connectionGlobalId(connectionId: string): string {
-  return encodeGlobalID("StripeConnection", connectionId);
-}
+export { connectionGlobalId } from "../public-ids.ts";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 

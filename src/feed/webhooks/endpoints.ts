@@ -120,7 +120,8 @@ export async function createEndpoint(
   return { endpoint, secret };
 }
 
-async function ownEndpoint(deps: EndpointDeps, orgId: string, id: string) {
+/** The org's endpoint of that id; another org's, or none, is not found. */
+export async function ownEndpoint(deps: Pick<EndpointDeps, "db">, orgId: string, id: string) {
   const endpoint = await deps.db.prisma.webhookEndpoint.findFirst({ where: { id, orgId } });
   if (!endpoint) throw new NotFoundError("No such webhook endpoint in this org.");
   return endpoint;

@@ -2,9 +2,9 @@
 // object as the change left it. A change a Stripe event made carries that event's object — exactly the
 // state it wrote, however soon the object changed again. A change without an event (backfill, a re-read)
 // carries the object as stored when the delivery is scheduled, a moment after the change.
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { Database } from "../../db/client.ts";
 import { delegateOf } from "../../db/delegate.ts";
+import { connectionGlobalId } from "../../public-ids.ts";
 import { RESOURCES, rowId, SINGLETONS, type SingletonSpec } from "../../stripe/resources.ts";
 import { type Change, resourceOfChange } from "../change-log.ts";
 import { TEST_PING_TYPE } from "../change-types.ts";
@@ -60,7 +60,7 @@ export async function deliveryBodies(
           sequence: change.sequence.toString(),
           connection: connection
             ? {
-                id: encodeGlobalID("StripeConnection", connection.id),
+                id: connectionGlobalId(connection.id),
                 stripeAccountId: connection.stripeAccountId,
                 status: connection.status,
                 metadata: connection.metadata ?? {},

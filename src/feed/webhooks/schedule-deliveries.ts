@@ -5,11 +5,12 @@
 // position they both read.
 import { randomBytes } from "node:crypto";
 import type { Database } from "../../db/client.ts";
-import { NotFoundError, ValidationError } from "../../errors.ts";
+import { ValidationError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { Change } from "../change-log.ts";
 import { TEST_PING_TYPE } from "../change-types.ts";
 import { type ChangeFilter, oldestResumable, readChanges } from "../read-changes.ts";
+import { ownEndpoint } from "./endpoints.ts";
 import { deliveryBodies, testPingBody } from "./payloads.ts";
 
 export type ScheduleDeps = { db: Pick<Database, "prisma">; logger: Pick<Logger, "warn"> };
@@ -132,8 +133,7 @@ export async function recoverDeliveries(
   since: Date,
   now: Date,
 ): Promise<number> {
-  const endpoint = await deps.db.prisma.webhookEndpoint.findFirst({ where: { id: endpointId, orgId } });
-  if (!endpoint) throw new NotFoundError("No such webhook endpoint in this org.");
+  const endpoint = await ownEndpoint(deps, orgId, endpointId);
   const [first] = await deps.db.prisma.$queryRawUnsafe<{ sequence: bigint | null; oldest: Date | null }[]>(
     `SELECT min("sequence") FILTER (WHERE "occurredAt" >= $2) AS "sequence", min("occurredAt") AS "oldest" ` +
       `FROM "StripeChange" WHERE "orgId" = $1`,
@@ -173,8 +173,7 @@ export async function scheduleTestPing(
   endpointId: string,
   now: Date,
 ): Promise<string> {
-  const endpoint = await deps.db.prisma.webhookEndpoint.findFirst({ where: { id: endpointId, orgId } });
-  if (!endpoint) throw new NotFoundError("No such webhook endpoint in this org.");
+  await ownEndpoint(deps, orgId, endpointId);
   const id = deliveryId();
   await deps.db.prisma.webhookDelivery.create({
     data: {

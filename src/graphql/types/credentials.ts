@@ -5,13 +5,14 @@ import { createAccessToken, revokeAccessToken } from "../../orgs/access-tokens.t
 import { createApiKey, revokeOrgApiKey } from "../../orgs/api-keys.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { rowIdOf } from "../ids.ts";
+import { rowIdOrNone } from "../ids.ts";
+import { apiKeyOrgId } from "../scope.ts";
 import { connectionGlobalId } from "../stripe-objects.ts";
 
 /** Only the org's API key sees or finds its credentials (a browser token sees none). */
 const ownedByKeyOrg = (id: string, ctx: Context) => ({
   id,
-  orgId: ctx.credential?.kind === "apiKey" ? (ctx.org?.id ?? "") : "",
+  orgId: apiKeyOrgId(ctx),
 });
 
 builder.prismaNode("ApiKey", {
@@ -124,9 +125,6 @@ const RevokeAccessTokenSuccess = builder
     }),
   });
 
-/** The row id an ID argument names (a global id, or a plain conn_… id), or "" (which finds nothing). */
-const idOf = (id: string | number, typename: string) => rowIdOf(String(id), typename) ?? "";
-
 const deps = (ctx: Context) => ({ prisma: ctx.deps.db.prisma, pubsub: ctx.deps.pubsub });
 
 builder.mutationFields((t) => ({
@@ -145,7 +143,12 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError], union: { name: "RevokeApiKeyResult" } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const key = await revokeOrgApiKey(deps(ctx), ctx.org!.id, idOf(id, "ApiKey"), ctx.deps.clock.now());
+      const key = await revokeOrgApiKey(
+        deps(ctx),
+        ctx.org!.id,
+        rowIdOrNone(id, "ApiKey"),
+        ctx.deps.clock.now(),
+      );
       return { keyId: key.id };
     },
   }),
@@ -161,7 +164,7 @@ builder.mutationFields((t) => ({
         deps(ctx),
         ctx.org!.id,
         {
-          connectionIds: input.connectionIds.map((id) => idOf(id, "StripeConnection")),
+          connectionIds: input.connectionIds.map((id) => rowIdOrNone(id, "StripeConnection")),
           allowConnect: input.allowConnect,
           metadata: input.metadata,
           expiresInSeconds: input.expiresInSeconds,
@@ -181,7 +184,7 @@ builder.mutationFields((t) => ({
       const token = await revokeAccessToken(
         deps(ctx),
         ctx.org!.id,
-        idOf(id, "AccessToken"),
+        rowIdOrNone(id, "AccessToken"),
         ctx.deps.clock.now(),
       );
       return { tokenId: token.id };

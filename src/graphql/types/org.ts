@@ -2,16 +2,14 @@ import { ValidationError } from "../../errors.ts";
 import type { Org } from "../../generated/prisma/client.ts";
 import { createOrg, orgRedirectUri, orgWebhookUrl } from "../../orgs/orgs.ts";
 import { builder } from "../builder.ts";
+import { apiKeyOrgId } from "../scope.ts";
 
 export const OrgRef = builder.prismaNode("Org", {
   id: { field: "id" },
   nullable: true,
   // an org key only ever finds its own org (node(id) answers null for any other); the admin key finds any;
   // a browser token none
-  findUnique: (id, ctx) =>
-    ctx.isAdmin
-      ? { id }
-      : { id, AND: [{ id: ctx.credential?.kind === "apiKey" ? (ctx.org?.id ?? "") : "" }] },
+  findUnique: (id, ctx) => (ctx.isAdmin ? { id } : { id, AND: [{ id: apiKeyOrgId(ctx) }] }),
   fields: (t) => ({
     plainId: t.exposeString("id", {
       description:

@@ -13,11 +13,9 @@ import { recoverDeliveries, scheduleTestPing } from "../../feed/webhooks/schedul
 import { WebhookDeliveryStatus } from "../../generated/prisma/enums.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { rowIdOf } from "../ids.ts";
+import { rowIdOf, rowIdOrNone } from "../ids.ts";
+import { apiKeyOrgId } from "../scope.ts";
 import { connectionGlobalId } from "../stripe-objects.ts";
-
-/** The org's own rows only, and only for its API key. */
-const keyOrgId = (ctx: Context) => (ctx.credential?.kind === "apiKey" ? (ctx.org?.id ?? "") : "");
 
 const WebhookDeliveryStatusEnum = builder.enumType(WebhookDeliveryStatus, { name: "WebhookDeliveryStatus" });
 
@@ -37,7 +35,7 @@ builder.prismaObject("WebhookAttempt", {
 builder.prismaNode("WebhookDelivery", {
   id: { field: "id" },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, endpoint: { orgId: keyOrgId(ctx) } }),
+  findUnique: (id, ctx) => ({ id, endpoint: { orgId: apiKeyOrgId(ctx) } }),
   description: "One change sent to one endpoint: the same body and webhook-id on every attempt.",
   fields: (t) => ({
     messageId: t.exposeString("messageId", {
@@ -63,7 +61,7 @@ builder.prismaNode("WebhookDelivery", {
 builder.prismaNode("WebhookEndpoint", {
   id: { field: "id" },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, orgId: keyOrgId(ctx) }),
+  findUnique: (id, ctx) => ({ id, orgId: apiKeyOrgId(ctx) }),
   description: "An endpoint of the org's backend that receives its changes, signed (Standard Webhooks).",
   fields: (t) => ({
     url: t.exposeString("url"),
@@ -192,8 +190,7 @@ const endpointDeps = (ctx: Context): EndpointDeps => ({
   policy: ctx.deps.webhookPolicy,
 });
 
-/** The row id an endpoint ID names, or "" (which finds nothing). */
-const endpointIdOf = (id: string | number) => rowIdOf(String(id), "WebhookEndpoint") ?? "";
+const endpointIdOf = (id: string | number) => rowIdOrNone(id, "WebhookEndpoint");
 
 /** Connection ID arguments as row ids; one that names no connection stays, to be refused as not the org's. */
 const connectionRowIds = (ids: readonly (string | number)[] | null | undefined) =>
