@@ -76,7 +76,7 @@ describe.each(databaseTargets)("the ENCRYPTION_KEY check at start-up on $name", 
     const again = await start(KEY_A);
     expect(await again.db.prisma.org.count()).toBe(1);
     await again.close();
-  });
+  }, 120_000); // three starts of an on-disk PGlite, each running every migration: 25–33 s under CI load
 
   it("checks a database written before the check existed against its stored secrets", async () => {
     const deps = await start(KEY_A);
