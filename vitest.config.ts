@@ -15,8 +15,8 @@ export default defineConfig({
     // Most of a test's time is waiting (the gateway's Stripe rate budget, emulator latency, real HTTP),
     // not CPU: on 2 cores, 4 workers finished a sample of integration files in 33 s, 2 in 47 s, 1 in 81 s.
     maxWorkers: 4,
-    // One migrated PGlite data directory per run; each embedded test gateway starts from a copy.
+    // One embedded PostgreSQL cluster per run, and a migrated template database that each test gateway copies.
     // And the dashboard built (src/dashboard/build.ts), for the gateways that serve it.
-    globalSetup: ["test/setup/pglite-template.ts", "test/setup/dashboard-build.ts"],
+    globalSetup: ["test/setup/test-databases.ts", "test/setup/dashboard-build.ts"],
   },
 });

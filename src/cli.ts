@@ -14,6 +14,7 @@ async function withDeps<T>(run: (deps: Deps) => Promise<T>): Promise<T> {
   // Logs go to stderr so that stdout carries only the command's output.
   const deps = await createDeps(config, {
     logger: createLogger({ level: "warn", destination: process.stderr }),
+    databaseRole: "command",
   });
   try {
     return await run(deps);
@@ -113,7 +114,7 @@ function waitForSignal(close: () => Promise<void>): Promise<void> {
 }
 
 program.parseAsync(process.argv).then(
-  // PGlite resets process.exitCode when it closes, so exit explicitly; `manifest check` sets it.
+  // `manifest check` sets process.exitCode; exit now rather than wait for idle sockets to time out.
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     const message =

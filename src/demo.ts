@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
 import { prepareDashboard } from "./dashboard/build.ts";
@@ -14,7 +17,7 @@ const STOP_GRACE_MS = 5_000;
 /**
  * Emulator + gateway in one process, an org configured against the emulator with its Connect webhook
  * endpoint registered, and a connect URL to open in a browser: the whole flow, live updates included,
- * without a Stripe account. Data lives in memory.
+ * without a Stripe account. Data lives in a temporary DATA_DIR (its own embedded cluster), removed on close.
  */
 export async function runDemo(options: DemoOptions, log: (line: string) => void = console.log) {
   const publicUrl = `http://localhost:${options.port}`;
@@ -27,8 +30,13 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     await emulator.close();
     throw portError(error, options.emulatorPort, "the emulator's", "--emulator-port");
   });
+  // The embedded server runs as another OS user when root starts the demo: it must enter the folder.
+  const dataDir = await mkdtemp(path.join(tmpdir(), "stripe-gateway-demo-"));
+  await chmod(dataDir, 0o711);
+  const removeDataDir = () => rm(dataDir, { recursive: true, force: true });
   const config = loadConfig({
     PORT: String(options.port),
+    DATA_DIR: dataDir,
     PUBLIC_URL: publicUrl,
     STRIPE_API_URL: emulatorServer.url,
     STRIPE_CONNECT_URL: emulatorServer.url,
@@ -36,13 +44,18 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
     LOG_LEVEL: "warn",
   });
-  const deps = await createDeps(config, { pgliteDir: "memory://" });
+  const deps = await createDeps(config).catch(async (error: unknown) => {
+    await emulator.close();
+    await removeDataDir();
+    throw error;
+  });
   const app = createApp(deps);
   const gateway = await prepareDashboard(deps.logger)
     .then(() => listenGateway(app, deps, { port: options.port, host: "127.0.0.1" }))
     .catch(async (error) => {
       await deps.close();
       await emulator.close();
+      await removeDataDir();
       throw portError(error, options.port, "the gateway's", "--port");
     });
   deps.sync.startWorkers();
@@ -52,6 +65,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     await gateway.close({ graceMs: STOP_GRACE_MS });
     await deps.close();
     await emulator.close();
+    await removeDataDir();
   };
 
   try {
@@ -112,7 +126,7 @@ then run this to move payout ${payout.id} of ${accountId} (the account preselect
     );
     log(`  ${payCommand}`);
     log("");
-    log("Everything lives in memory and is gone when the demo stops. Stop it with Ctrl-C.");
+    log("Everything lives in a temporary DATA_DIR and is gone when the demo stops. Stop it with Ctrl-C.");
     return { apiKey, authorizationUrl, payCommand, close };
   } catch (error) {
     await close();

@@ -1,10 +1,10 @@
-import path from "node:path";
 import { type BackgroundTasks, createBackgroundTasks } from "./background-tasks.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type CredentialsProvider, createCredentialsProvider } from "./connections/credentials.ts";
 import { markCredentialsRejected } from "./connections/status.ts";
-import { type Database, openDatabase } from "./db/client.ts";
+import type { Database } from "./db/client.ts";
+import { type DatabaseRole, openGatewayDatabase } from "./db/open.ts";
 import type { BeforeStatement } from "./db/statement-hook.ts";
 import { type ChangeFeed, createChangeFeed } from "./feed/change-feed.ts";
 import {
@@ -67,7 +67,8 @@ export type Deps = {
 export type DepsOverrides = {
   logger?: Logger;
   clock?: Clock;
-  pgliteDir?: string;
+  /** How this process uses the embedded cluster (default: as the gateway that owns it) */
+  databaseRole?: DatabaseRole;
   fetch?: HttpFetch;
   /** Emit SQL statements to db.onQuery listeners */
   queryEvents?: boolean;
@@ -91,9 +92,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const key = await resolveEncryptionKey(config, (message) => logger.warn(message));
   const db =
     overrides.database ??
-    (await openDatabase({
-      url: config.databaseUrl,
-      pgliteDir: overrides.pgliteDir ?? path.join(config.dataDir, "pglite"),
+    (await openGatewayDatabase(config, {
+      role: overrides.databaseRole ?? "gateway",
       log: (message) => logger.info(message),
       queryEvents: overrides.queryEvents,
       beforeStatement: overrides.beforeStatement,

@@ -4,6 +4,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** prisma/migrations: one folder per migration, applied in name order. */
+export const MIGRATIONS_DIR = path.resolve(fileURLToPath(import.meta.url), "../../../prisma/migrations");
 
 /** A connection able to run one whole multi-statement script and parameterised queries. */
 export type MigrationConnection = {

@@ -6,7 +6,7 @@ import type {
 } from "@prisma/driver-adapter-utils";
 
 /**
- * Called before every statement the client sends, and before every COMMIT. Throwing fails that
+ * Called before every statement the client sends, COMMIT included. Throwing fails that
  * statement as a lost connection would: fault tests use it to stop "the process" between any two. A
  * returned promise holds the statement back until it settles (tests force interleavings with it).
  */
@@ -67,22 +67,9 @@ export function withStatementHook(
     connect: async () => {
       const adapter = await factory.connect();
       return hooked<SqlDriverAdapter>(adapter, hook, false, {
-        startTransaction: async (...args: Parameters<SqlDriverAdapter["startTransaction"]>) => {
-          const transaction = await adapter.startTransaction(...args);
-          // Drivers that commit in commit() itself (PGlite) send no COMMIT statement to see first.
-          if (!transaction.options.usePhantomQuery) return hooked<Transaction>(transaction, hook, true);
-          return hooked<Transaction>(transaction, hook, true, {
-            commit: async () => {
-              try {
-                await hook("COMMIT");
-              } catch (error) {
-                await transaction.rollback();
-                throw error;
-              }
-              return transaction.commit();
-            },
-          });
-        },
+        // adapter-pg sends BEGIN and COMMIT as statements of the transaction, so the hook sees them too.
+        startTransaction: async (...args: Parameters<SqlDriverAdapter["startTransaction"]>) =>
+          hooked<Transaction>(await adapter.startTransaction(...args), hook, true),
       });
     },
   });

@@ -4,13 +4,14 @@ import { createClient as createWsClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createScratchDatabase } from "../helpers/databases.ts";
+import { createScratchDatabase, databaseTargets } from "../helpers/databases.ts";
 import { type StartedEmulator, startEmulator } from "../helpers/emulator.ts";
 import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process.ts";
 import { redisUrl, waitUntil } from "../helpers/redis.ts";
 import { makeEvent, signatureFor, WEBHOOK_SECRET } from "../helpers/webhooks.ts";
 
-const databaseUrl = process.env.TEST_DATABASE_URL || null;
+/** The PostgreSQL server when the run has one, else the run's embedded cluster. */
+const target = databaseTargets.at(-1)!;
 const ADMIN = "multi-instance-admin-key-0123456789";
 const PUBLIC_URL = "https://gateway.test";
 
@@ -28,7 +29,7 @@ async function gql(url: string, query: string, variables: Json = {}, key?: strin
   return body.data;
 }
 
-describe.skipIf(!databaseUrl || !redisUrl)("two gateway processes sharing PostgreSQL and Redis", () => {
+describe.skipIf(!redisUrl)("two gateway processes sharing PostgreSQL and Redis", () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let emulator: StartedEmulator;
   let a: GatewayProcess;
@@ -69,7 +70,7 @@ describe.skipIf(!databaseUrl || !redisUrl)("two gateway processes sharing Postgr
     Number(((await probe.call("PUBSUB", "NUMSUB", channel)) as [string, number])[1]);
 
   beforeAll(async () => {
-    scratch = await createScratchDatabase(databaseUrl!);
+    scratch = await createScratchDatabase(target);
     emulator = await startEmulator({
       accounts: 1,
       size: "small",

@@ -156,29 +156,18 @@ export async function startConnectWorld(
     createOrg,
     async startSecondInstance({ fetch = gateway.deps.fetch } = {}) {
       const { config, clock } = gateway.deps;
-      if (target.url) {
-        const second = await startTestGateway(
-          target,
-          {
-            DATABASE_URL: config.databaseUrl!,
-            ENCRYPTION_KEY: config.encryptionKey!.toString("base64"),
-            STRIPE_API_URL: config.stripe.apiUrl,
-            STRIPE_CONNECT_URL: config.stripe.connectUrl,
-            STRIPE_MARKETPLACE_URL: config.stripe.marketplaceUrl,
-          },
-          { clock, fetch, webhooks },
-        );
-        return { deps: second.deps, close: () => second.close() };
-      }
-      // One embedded database per process: the second instance shares the open one.
-      const deps = await createDeps(config, {
-        database: gateway.deps.db,
-        clock,
-        fetch,
-        webhooks,
-        logger: createLogger({ level: "silent" }),
-      });
-      return { deps, close: () => deps.close() };
+      const second = await startTestGateway(
+        target,
+        {
+          DATABASE_URL: config.databaseUrl!,
+          ENCRYPTION_KEY: config.encryptionKey!.toString("base64"),
+          STRIPE_API_URL: config.stripe.apiUrl,
+          STRIPE_CONNECT_URL: config.stripe.connectUrl,
+          STRIPE_MARKETPLACE_URL: config.stripe.marketplaceUrl,
+        },
+        { clock, fetch, webhooks },
+      );
+      return { deps: second.deps, close: () => second.close() };
     },
     async createConfiguredOrg(name, { webhookSigningSecret } = {}) {
       const org = await createOrg(name);

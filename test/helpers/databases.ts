@@ -1,44 +1,57 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { inject } from "vitest";
+import type { TestServer } from "../setup/test-databases.ts";
 
-export type DatabaseTarget = { name: "pglite" | "postgres"; url: string | null };
+/** A PostgreSQL server of the run (test/setup/test-databases.ts) with its migrated template database. */
+export type DatabaseTarget = { name: "embedded" | "postgres" } & TestServer;
 
-const postgresUrl = process.env.TEST_DATABASE_URL || null;
-if (!postgresUrl) {
+const postgres = inject("postgresServer");
+if (!postgres) {
   console.warn(
-    "\n!!! TEST_DATABASE_URL is not set: the PostgreSQL half of the suite is SKIPPED (.ci/run always sets it).\n",
+    "\n!!! TEST_DATABASE_URL is not set: the PostgreSQL-server half of the suite is SKIPPED (.ci/run always sets it).\n",
   );
 }
 
 /**
- * Every database the suite runs against: embedded PGlite, and PostgreSQL when TEST_DATABASE_URL is set.
- * TEST_DATABASE_TARGETS=postgres narrows a run to PostgreSQL (.ci/run's second pass).
+ * Every server the suite runs against: the run's embedded cluster, and the PostgreSQL server at
+ * TEST_DATABASE_URL when it is set. TEST_DATABASE_TARGETS=postgres narrows a run to the server (.ci/run's
+ * second pass).
  */
 export const databaseTargets: DatabaseTarget[] = [
-  { name: "pglite" as const, url: null },
-  ...(postgresUrl ? [{ name: "postgres" as const, url: postgresUrl }] : []),
+  { name: "embedded" as const, ...inject("embeddedServer") },
+  ...(postgres ? [{ name: "postgres" as const, ...postgres }] : []),
 ].filter(
   (target) => !process.env.TEST_DATABASE_TARGETS || process.env.TEST_DATABASE_TARGETS.includes(target.name),
 );
 
-/** A fresh, empty PostgreSQL database for one test file; drop() removes it. */
+/** The embedded cluster's target: tests that need one database, whichever. */
+export const embeddedTarget: DatabaseTarget = { name: "embedded", ...inject("embeddedServer") };
+
+/**
+ * A database of its own for one test gateway: a copy of the target's migrated template (`empty`: a
+ * database with nothing in it). drop() removes it.
+ */
 export async function createScratchDatabase(
-  baseUrl: string,
+  target: Pick<DatabaseTarget, "url" | "template">,
+  { empty = false } = {},
 ): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gw_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(baseUrl);
+  await admin(target.url, `CREATE DATABASE "${name}"${empty ? "" : ` TEMPLATE "${target.template}"`}`);
+  const url = new URL(target.url);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
+    drop: () => admin(target.url, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
+}
+
+async function admin(serverUrl: string, sql: string) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }

@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { Writable } from "node:stream";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
-import { inject } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { type Env, loadConfig } from "../../src/config.ts";
-import { type Database, openDatabase } from "../../src/db/client.ts";
 import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
 import { createLogger, type Logger } from "../../src/logger.ts";
 import { createScratchDatabase, type DatabaseTarget } from "./databases.ts";
@@ -32,39 +29,14 @@ export type TestGateway = {
   close(): Promise<void>;
 };
 
-let template: Promise<Blob | undefined> | undefined;
-
-/** The migrated PGlite data directory that test/setup/pglite-template.ts made for this run, read once per worker. */
-function pgliteTemplate(): Promise<Blob | undefined> {
-  template ??= (async () => {
-    const file = inject("pgliteTemplate");
-    return file ? new Blob([await readFile(file)]) : undefined;
-  })();
-  return template;
-}
-
-/** A fresh in-memory PGlite database, started from the migrated template (migrations still run on top). */
-async function openTestPGlite(
-  options: { logger?: Logger } & Pick<DepsOverrides, "queryEvents" | "beforeStatement"> = {},
-): Promise<Database> {
-  return openDatabase({
-    url: null,
-    pgliteDir: "memory://",
-    pgliteDataDir: await pgliteTemplate(),
-    log: (message) => options.logger?.info(message),
-    queryEvents: options.queryEvents,
-    beforeStatement: options.beforeStatement,
-  });
-}
-
 /** The real app, in-process, on a fresh database of the given target, with its logs captured. */
 export async function startTestGateway(
   target: DatabaseTarget,
   env: Env = {},
-  overrides: Omit<DepsOverrides, "logger" | "pgliteDir"> = {},
+  overrides: Omit<DepsOverrides, "logger" | "databaseRole"> = {},
 ): Promise<TestGateway> {
   // env.DATABASE_URL joins an existing database (a second instance); otherwise each gateway gets a new one
-  const scratch = target.url && !env.DATABASE_URL ? await createScratchDatabase(target.url) : null;
+  const scratch = env.DATABASE_URL ? null : await createScratchDatabase(target);
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -83,28 +55,10 @@ export async function startTestGateway(
     ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? randomBytes(32).toString("base64"),
   });
   const logger = createLogger({ level: "debug", destination });
-  // Embedded: this helper opens the database (from the migrated template) and closes it after the deps.
-  const own =
-    config.databaseUrl || overrides.database
-      ? null
-      : await openTestPGlite({
-          logger,
-          queryEvents: overrides.queryEvents ?? true,
-          beforeStatement: overrides.beforeStatement,
-        });
-  let deps: Deps;
-  try {
-    deps = await createDeps(config, {
-      logger,
-      pgliteDir: "memory://",
-      queryEvents: true,
-      ...overrides,
-      ...(own ? { database: own } : {}),
-    });
-  } catch (error) {
-    await own?.close();
+  const deps = await createDeps(config, { logger, queryEvents: true, ...overrides }).catch(async (error: unknown) => {
+    await scratch?.drop();
     throw error;
-  }
+  });
   const app = createApp(deps);
   return {
     app,
@@ -127,7 +81,6 @@ export async function startTestGateway(
       try {
         await deps.close();
       } finally {
-        await own?.close();
         await scratch?.drop();
       }
     },

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,7 +32,7 @@ describe.each(databaseTargets)("the ENCRYPTION_KEY check at start-up on $name", 
   let dataDir: string;
   let scratch: { url: string; drop(): Promise<void> } | null = null;
 
-  /** createDeps as main.ts calls it, on this test's database (a real directory for PGlite). */
+  /** createDeps as main.ts calls it: on the server, or on an embedded cluster of its own in DATA_DIR. */
   const start = (key: string, options: { database?: Deps["db"] } = {}) =>
     createDeps(
       loadConfig({
@@ -46,7 +46,8 @@ describe.each(databaseTargets)("the ENCRYPTION_KEY check at start-up on $name", 
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "gw-key-check-"));
-    scratch = target.url ? await createScratchDatabase(target.url) : null;
+    await chmod(dataDir, 0o711); // run by root, the embedded server's own OS user enters it
+    scratch = target.name === "postgres" ? await createScratchDatabase(target) : null;
   });
   afterAll(async () => {
     await scratch?.drop();
@@ -72,11 +73,11 @@ describe.each(databaseTargets)("the ENCRYPTION_KEY check at start-up on $name", 
     for (const leak of [KEY_A, KEY_B, "unable to authenticate", "sk_test_keycheck123"])
       expect(error.message).not.toContain(leak);
 
-    // The failed start closed the database it opened (PGlite's directory lock included).
+    // The failed start closed the database it opened (and stopped the embedded cluster it started).
     const again = await start(KEY_A);
     expect(await again.db.prisma.org.count()).toBe(1);
     await again.close();
-  }, 120_000); // three starts of an on-disk PGlite, each running every migration: 25–33 s under CI load
+  }, 60_000);
 
   it("checks a database written before the check existed against its stored secrets", async () => {
     const deps = await start(KEY_A);

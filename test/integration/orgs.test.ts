@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseTargets } from "../helpers/databases.ts";
+import { databaseTargets, embeddedTarget } from "../helpers/databases.ts";
 import { CreateOrg, NodeOrg, SetStripeConfig, Viewer } from "../helpers/documents.ts";
 import { ADMIN_KEY, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 
@@ -84,7 +84,7 @@ describe.each(databaseTargets)("orgs and Stripe config on $name", (target) => {
   });
 
   it("refuses createOrg entirely when ADMIN_API_KEY is unset", async () => {
-    const noAdmin = await startTestGateway({ name: "pglite", url: null }, { ADMIN_API_KEY: "" });
+    const noAdmin = await startTestGateway(embeddedTarget, { ADMIN_API_KEY: "" });
     try {
       const result = await noAdmin.gql(CreateOrg, { name: "X" }, ADMIN_KEY);
       expect(result.status).toBe(401);
