@@ -65,15 +65,23 @@ export async function startChild<Info>(
       }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const forced = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      // A gateway stops its embedded cluster before it exits: give it time to.
+      const forced = setTimeout(() => child.kill("SIGKILL"), 30_000);
       await exited;
       clearTimeout(forced);
     },
   };
 }
 
-/** In a child: announces `info` and serves the parent's calls with `handlers`. */
-export function serveParent(info: unknown, handlers: Record<string, () => Promise<unknown>> = {}) {
+/**
+ * In a child: announces `info` and serves the parent's calls with `handlers`; on SIGTERM or SIGINT (or when
+ * the parent is gone) runs `stop` before it exits.
+ */
+export function serveParent(
+  info: unknown,
+  handlers: Record<string, () => Promise<unknown>> = {},
+  stop: () => Promise<void> = async () => {},
+) {
   process.on("message", async (message: { type: string; id: number; name: string }) => {
     if (message.type !== "call") return;
     try {
@@ -88,9 +96,12 @@ export function serveParent(info: unknown, handlers: Record<string, () => Promis
       });
     }
   });
-  process.on("SIGTERM", () => process.exit(0));
+  const exit = () => void stop().finally(() => process.exit(0));
+  process.on("SIGTERM", exit);
+  // Ctrl-C reaches the whole process group: stop as on SIGTERM (a gateway's cluster would outlive a kill).
+  process.on("SIGINT", exit);
   // The parent is gone (Ctrl-C, crash): so is this server.
-  process.on("disconnect", () => process.exit(0));
+  process.on("disconnect", exit);
   process.send?.({ type: "ready", info });
 }
 

@@ -1,5 +1,5 @@
-// On PostgreSQL: the same 100-payout page (6 columns, one connection's, newest first) from PostGraphile 4
-// over the gateway's own tables, filled by the gateway. Its document is the same every request:
+// The same 100-payout page (6 columns, one connection's, newest first) from PostGraphile 4 over the
+// gateway's own tables, filled by the gateway (a scratch database, or the embedded cluster over its socket). Its document is the same every request:
 // PostGraphile has no response cache to skip.
 import { startChild } from "./child.ts";
 import type { Load } from "./measure.ts";

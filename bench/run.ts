@@ -1,6 +1,6 @@
 /**
- * npm run bench: every ratio of issue 12's targets in one run, on embedded PGlite and (when
- * TEST_DATABASE_URL is set) PostgreSQL, against baselines measured in the same run; medians of
+ * npm run bench: every ratio of issue 12's targets in one run, on the embedded PostgreSQL cluster (a fresh
+ * one in a temporary DATA_DIR per gateway) and (when TEST_DATABASE_URL is set) a PostgreSQL server, against baselines measured in the same run; medians of
  * BENCH_ROUNDS (3) rounds of BENCH_SECONDS (5) with BENCH_CONNECTIONS (50) autocannon connections.
  * Prints the table and writes it to bench/RESULTS.md. Loopback only; each server in its own process.
  */
@@ -40,7 +40,7 @@ async function attempt<T>(name: string, measure: () => Promise<T>): Promise<Outc
 }
 
 async function measureDatabase(baselines: Baselines, postgresUrl: string | null): Promise<DatabaseResults> {
-  const name = postgresUrl ? "PostgreSQL" : "PGlite";
+  const name = postgresUrl ? "PostgreSQL" : "embedded PostgreSQL";
   const databases = postgresUrl ? scratchDatabases(postgresUrl) : null;
   const results: DatabaseResults = {
     queries: null,
@@ -57,15 +57,16 @@ async function measureDatabase(baselines: Baselines, postgresUrl: string | null)
     const gateway = await startChild<GatewayInfo>("gateway.ts", { BENCH_DATABASE_URL: database?.url });
     try {
       step(`${name}: ready in ${gateway.info.setupSeconds.toFixed(1)} s`);
-      const postgraphile = database
-        ? await attempt(`${name}: PostGraphile`, () => startPostGraphile(gateway.info, database.url))
-        : null;
+      // PostGraphile reads the tables the gateway filled, in its scratch database or its embedded cluster.
+      const postgraphile = await attempt(`${name}: PostGraphile`, () =>
+        startPostGraphile(gateway.info, gateway.info.databaseUrl),
+      );
       if (postgraphile && "error" in postgraphile) results.postgraphile = postgraphile;
       const withPostGraphile: Record<string, Load> =
         postgraphile && "value" in postgraphile ? { postgraphile: postgraphile.value.load } : {};
       try {
         const queries = await attempt(
-          `${name}: queries${database ? " and PostGraphile" : ""}, interleaved with Yoga { hello }`,
+          `${name}: queries and PostGraphile, interleaved with Yoga { hello }`,
           async () => {
             const loads = { hello: baselines.hello, ...(await queryLoads(gateway.info)) };
             const values = await interleaved<string>({ ...loads, ...withPostGraphile });
@@ -131,7 +132,7 @@ step("baselines: bare Yoga { hello }, bare node:http 200 (measured beside each p
 const loadBefore = loadavg()[0]!;
 const baselines = await startBaselines();
 const results: RunResults = {
-  pglite: await measureDatabase(baselines, null),
+  embedded: await measureDatabase(baselines, null),
   postgres: postgresUrl ? await measureDatabase(baselines, postgresUrl) : null,
 };
 await baselines.stop();
@@ -152,7 +153,8 @@ ${roundsDetail(results)}
 
 How:
 - Every server runs in its own process on 127.0.0.1 (bench/servers/): the two baselines, the gateway
-  (createDeps + createApp on node-server, as src/main.ts serves it) beside its in-process Stripe emulator, and
+  (createDeps + createApp on node-server, as src/main.ts serves it; without a database URL, createDeps starts
+  the embedded cluster in a fresh temporary DATA_DIR) beside its in-process Stripe emulator, and
   PostGraphile; autocannon, the SSE subscribers and the webhook sender run in this one.
 - Baselines: a bare graphql-yoga \`{ hello }\` on node:http, and a bare node:http 200 that reads the same
   signed webhook bodies the gateway's endpoint is sent. Rounds are interleaved (hello, viewer, first 10,
@@ -177,7 +179,8 @@ How:
   to the receiver verifying its delivery.
 - Backfill: a fresh gateway, database and emulator per round; from the OAuth callback until the connection is
   READY, objects = the sum of \`objectsSynced\` of the list resources' sync states (each must be done).
-- PostGraphile 4 (Node API, default inflection, read-only) over the PostgreSQL database the gateway filled:
+- PostGraphile 4 (Node API, default inflection, read-only) over the database the gateway filled (its scratch
+  database, or its embedded cluster through the cluster's Unix socket):
   \`allStripePayouts(first: 100, condition: { connectionId }, orderBy: [CREATED_DESC, ID_DESC])\` with the
   same 6 columns; the same document every request (PostGraphile has no response cache).
 `;

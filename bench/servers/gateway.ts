@@ -1,15 +1,21 @@
 // The gateway under measurement, in its own process: createDeps + createApp on node-server (as
 // src/main.ts serves it), a Stripe emulator on loopback, and one org that connects one emulator account
 // through the real OAuth flow — all set up over HTTP as a user would.
-//   BENCH_DATABASE_URL  PostgreSQL (a scratch database); unset: embedded PGlite in memory
+//   BENCH_DATABASE_URL  PostgreSQL (a scratch database); unset: the embedded PostgreSQL cluster, which
+//                       createDeps initialises and starts in a fresh temporary DATA_DIR (removed when this
+//                       process stops, after deps.close() has stopped the cluster)
 //   BENCH_PAYOUTS, BENCH_CHARGES  the emulator account's size
 //   BENCH_MODE=backfill  measure the first backfill to READY, report it and stop; otherwise serve once
 //                        the first sync is done
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { serve } from "@hono/node-server";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
+import { startCluster } from "../../src/db/embedded/cluster.ts";
 import { createDeps } from "../../src/deps.ts";
 import { createEmulator } from "../../src/emulator/create-emulator.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -25,7 +31,9 @@ export type GatewayInfo = {
   connectionRowId: string;
   stripeAccountId: string;
   webhookPath: string;
-  database: "pglite" | "postgres";
+  database: "embedded" | "postgres";
+  /** A connection string of the gateway's database (PostGraphile reads the same tables) */
+  databaseUrl: string;
   setupSeconds: number;
   backfill?: BackfillResult;
 };
@@ -51,8 +59,25 @@ const emulator = createEmulator({
   rateLimits: false,
   platforms: [{ redirectUris: ["http://127.0.0.1/stripe/proxy/*"] }],
 });
+/** What this process started, undone in reverse order when it stops (or fails to start). */
+const cleanup: (() => Promise<unknown>)[] = [() => emulator.close()];
+let stopping: Promise<void> | null = null;
+const shutdown = () =>
+  (stopping ??= (async () => {
+    for (const step of cleanup.reverse()) await step().catch((error) => console.error(error));
+  })());
+process.on("uncaughtException", (error) => {
+  console.error(error);
+  void shutdown().finally(() => process.exit(1));
+});
 const stripe = await emulator.listen(0, "127.0.0.1");
 const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+// Root runs the cluster as the OS user postgres, which has to pass through the folder to its own.
+const dataDir = databaseUrl ? undefined : await mkdtemp(path.join(tmpdir(), "gw-bench-"));
+if (dataDir) {
+  cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+  await chmod(dataDir, 0o711);
+}
 /** A rate limit no bench reaches. */
 const UNLIMITED = "1000000000";
 const config = loadConfig({
@@ -60,6 +85,7 @@ const config = loadConfig({
   PUBLIC_URL: "http://127.0.0.1",
   ADMIN_API_KEY: ADMIN_KEY,
   DATABASE_URL: databaseUrl,
+  DATA_DIR: dataDir,
   STRIPE_API_URL: stripe.url,
   STRIPE_CONNECT_URL: stripe.url,
   STRIPE_MARKETPLACE_URL: stripe.url,
@@ -76,10 +102,16 @@ const config = loadConfig({
   RATE_LIMIT_OAUTH_BURST: UNLIMITED,
   RATE_LIMIT_OAUTH_PER_SECOND: UNLIMITED,
 });
-const deps = await createDeps(config, { pgliteDir: "memory://", logger: createLogger({ level: "silent" }) });
+const deps = await createDeps(config, { logger: createLogger({ level: "silent" }) });
+// Stops the embedded cluster too: only then can its folder go.
+cleanup.push(() => deps.close());
 const app = createApp(deps);
 deps.webhooks.start();
 const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+cleanup.push(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
 await new Promise((resolve) => server.once("listening", resolve));
 const url = loopbackUrl(server.address());
 
@@ -165,6 +197,7 @@ const { stripeConnection } = await gql<{ stripeConnection: { stripeAccountId: st
   apiKey,
 );
 const info: GatewayInfo = {
+  databaseUrl: databaseUrl ?? (await embeddedUrl(dataDir!)),
   url,
   apiKey,
   connectionId,
@@ -175,10 +208,29 @@ const info: GatewayInfo = {
   setupSeconds: (performance.now() - started) / 1000,
   backfill,
 };
-serveParent(info, {
-  /** Every started sync run and background task (webhook follow-ups) finished */
-  idle: async () => {
-    await deps.sync.idle();
-    await deps.background.idle();
+serveParent(
+  info,
+  {
+    /** Every started sync run and background task (webhook follow-ups) finished */
+    idle: async () => {
+      await deps.sync.idle();
+      await deps.background.idle();
+    },
   },
-});
+  shutdown,
+);
+
+/**
+ * The running embedded cluster as a URL (what PostGraphile takes): startCluster finds the server that
+ * createDeps started and reports how to reach it (a Unix socket directory, in `?host=`).
+ */
+async function embeddedUrl(dir: string): Promise<string> {
+  const { connection } = await startCluster({ dataDir: dir, log: () => {} });
+  const host = String(connection.host ?? "localhost");
+  const user = encodeURIComponent(String(connection.user));
+  const password = encodeURIComponent(String(connection.password ?? ""));
+  const database = encodeURIComponent(connection.database);
+  return host.startsWith("/")
+    ? `postgresql://${user}:${password}@localhost:${connection.port}/${database}?host=${encodeURIComponent(host)}`
+    : `postgresql://${user}:${password}@${host}:${connection.port}/${database}`;
+}

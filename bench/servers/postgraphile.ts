@@ -1,5 +1,6 @@
-// PostGraphile 4 (its Node API on node:http) over the gateway's own tables in BENCH_DATABASE_URL: the
-// schema it generates from them, read-only, without GraphiQL, watch mode or a query log.
+// PostGraphile 4 (its Node API on node:http) over the gateway's own tables in BENCH_DATABASE_URL (a server's
+// URL, or the embedded cluster's with its socket directory in `?host=`): the schema it generates from them,
+// read-only, without GraphiQL, watch mode or a query log.
 
 import { createServer, type RequestListener } from "node:http";
 import Module, { createRequire } from "node:module";
