@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createApp } from "./app.ts";
@@ -30,9 +30,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void 
     await emulator.close();
     throw portError(error, options.emulatorPort, "the emulator's", "--emulator-port");
   });
-  // The embedded server runs as another OS user when root starts the demo: it must enter the folder.
   const dataDir = await mkdtemp(path.join(tmpdir(), "stripe-gateway-demo-"));
-  await chmod(dataDir, 0o711);
   const removeDataDir = () => rm(dataDir, { recursive: true, force: true });
   const config = loadConfig({
     PORT: String(options.port),

@@ -37,7 +37,8 @@ const MIGRATION_LOCK_KEY = 72707369;
 /** Opens PostgreSQL, applies pending migrations, and returns a Prisma client on one pool. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const log = options.log ?? (() => {});
-  const settings = typeof options.connection === "string" ? { connectionString: options.connection } : options.connection;
+  const settings =
+    typeof options.connection === "string" ? { connectionString: options.connection } : options.connection;
   const pool = new pg.Pool({ ...settings, max: 10 });
   // An idle connection that PostgreSQL drops (restart, failover, pg_terminate_backend) is an 'error' event
   // on the pool; unhandled, it would crash the process. The pool discards it and connects anew later.

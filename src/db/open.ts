@@ -25,7 +25,8 @@ export type OpenOptions = {
 export async function openGatewayDatabase(config: Config, options: OpenOptions): Promise<Database> {
   const { log } = options;
   const driver = { log, queryEvents: options.queryEvents, beforeStatement: options.beforeStatement };
-  if (config.databaseUrl) return openDatabase({ connection: config.databaseUrl, kind: "postgres", ...driver });
+  if (config.databaseUrl)
+    return openDatabase({ connection: config.databaseUrl, kind: "postgres", ...driver });
 
   const cluster = await startCluster({ dataDir: config.dataDir, log, settings: options.clusterSettings });
   // A second gateway is refused here, leaving the first one's cluster running.
@@ -46,7 +47,12 @@ export async function openGatewayDatabase(config: Config, options: OpenOptions):
   };
   let db: Database;
   try {
-    db = await openDatabase({ connection: cluster.connection, kind: "embedded", ...driver, afterClose: finish });
+    db = await openDatabase({
+      connection: cluster.connection,
+      kind: "embedded",
+      ...driver,
+      afterClose: finish,
+    });
   } catch (error) {
     await finish().catch(() => {});
     throw error;

@@ -12,12 +12,21 @@ export type GatewayProcess = {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
+/** Another OS user to run a process as (the suite runs as root here). */
+export type RunAs = { uid: number; gid: number };
+
 /** Runs `src/<entry>` in a child Node process with tsx, like `npm start` does. */
-export function runEntry(entry: string, args: string[], env: Record<string, string>): ChildProcess {
+export function runEntry(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  as?: RunAs,
+): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src", entry), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...as,
   });
 }
 
@@ -51,7 +60,7 @@ export async function startGatewayProcess(
     child,
     output: () => output,
     stop: async (signal = "SIGTERM") => {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, "exit");
       child.kill(signal);
       const [code] = await exited;
@@ -65,8 +74,9 @@ export async function runToCompletion(
   entry: string,
   args: string[],
   env: Record<string, string>,
+  as?: RunAs,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = runEntry(entry, args, env);
+  const child = runEntry(entry, args, env, as);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk) => (stdout += chunk));

@@ -55,10 +55,12 @@ export async function startTestGateway(
     ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? randomBytes(32).toString("base64"),
   });
   const logger = createLogger({ level: "debug", destination });
-  const deps = await createDeps(config, { logger, queryEvents: true, ...overrides }).catch(async (error: unknown) => {
-    await scratch?.drop();
-    throw error;
-  });
+  const deps = await createDeps(config, { logger, queryEvents: true, ...overrides }).catch(
+    async (error: unknown) => {
+      await scratch?.drop();
+      throw error;
+    },
+  );
   const app = createApp(deps);
   return {
     app,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,7 +46,6 @@ describe.each(databaseTargets)("the ENCRYPTION_KEY check at start-up on $name", 
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "gw-key-check-"));
-    await chmod(dataDir, 0o711); // run by root, the embedded server's own OS user enters it
     scratch = target.name === "postgres" ? await createScratchDatabase(target) : null;
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@
 // src/db/embedded/), and on it and on TEST_DATABASE_URL's server one migrated template database. Every test
 // gateway gets a database of its own, copied from a template (test/helpers/databases.ts).
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -30,7 +30,6 @@ const TEST_CLUSTER_SETTINGS = {
 
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "gateway-test-cluster-"));
-  await chmod(dataDir, 0o711); // run by root, the server's own OS user has to enter it
   const cluster = await startCluster({ dataDir, log: () => {}, settings: TEST_CLUSTER_SETTINGS });
   const { host, port, user, password } = cluster.connection;
   const embeddedUrl = `postgresql://${user}:${encodeURIComponent(String(password))}@localhost:${port}/postgres?host=${encodeURIComponent(String(host))}`;
@@ -40,7 +39,9 @@ export default async function setup(project: TestProject) {
     const embedded = { url: embeddedUrl, template: await createTemplate(embeddedUrl, template) };
     servers.push(embedded);
     const postgresUrl = process.env.TEST_DATABASE_URL || null;
-    const postgres = postgresUrl ? { url: postgresUrl, template: await createTemplate(postgresUrl, template) } : null;
+    const postgres = postgresUrl
+      ? { url: postgresUrl, template: await createTemplate(postgresUrl, template) }
+      : null;
     if (postgres) servers.push(postgres);
     project.provide("embeddedServer", embedded);
     project.provide("postgresServer", postgres);

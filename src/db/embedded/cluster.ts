@@ -7,6 +7,7 @@ import { once } from "node:events";
 import {
   access,
   appendFile,
+  chmod,
   chown,
   constants,
   mkdir,
@@ -73,17 +74,36 @@ export async function startCluster(options: ClusterOptions): Promise<EmbeddedClu
   let running = await runningServer(dir);
   if (!running) {
     await writeSettings(dir, user, options.settings ?? {});
-    const failure = await tools.run("pg_ctl", ["start", "-D", dir, "-w", "-t", String(START_TIMEOUT_S), "-s", "-l", path.join(dir, "server.log")]);
+    const logFrom = (await stat(path.join(dir, "server.log")).catch(() => null))?.size ?? 0;
+    const failure = await tools.run("pg_ctl", [
+      "start",
+      "-D",
+      dir,
+      "-w",
+      "-t",
+      String(START_TIMEOUT_S),
+      "-s",
+      "-l",
+      path.join(dir, "server.log"),
+    ]);
     running = await runningServer(dir);
     // Another process may have started it in the meantime: then that server is the one to use.
-    if (failure && !running) throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dir} did not start: ${await startFailure(dir, failure)}`);
+    if (failure && !running)
+      throw new EmbeddedDatabaseError(
+        `the embedded PostgreSQL in ${dir} did not start: ${await startFailure(dir, logFrom, failure)}`,
+      );
     startedHere = !failure;
     if (startedHere) options.log(`started the embedded PostgreSQL in ${dir}`);
   } else {
     options.log(`the embedded PostgreSQL in ${dir} is already running (process ${running.pid}): using it`);
   }
   const server = await readyServer(dir, running!);
-  const connection = { ...server, user: credentials.user, password: credentials.password, database: DATABASE };
+  const connection = {
+    ...server,
+    user: credentials.user,
+    password: credentials.password,
+    database: DATABASE,
+  };
   await ensureDatabase(connection);
   return {
     dir,
@@ -91,7 +111,8 @@ export async function startCluster(options: ClusterOptions): Promise<EmbeddedClu
     startedHere,
     stop: async () => {
       const failure = await tools.run("pg_ctl", ["stop", "-D", dir, "-m", "fast", "-w", "-t", "60", "-s"]);
-      if (failure && (await runningServer(dir))) throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dir} did not stop: ${failure}`);
+      if (failure && (await runningServer(dir)))
+        throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dir} did not stop: ${failure}`);
     },
   };
 }
@@ -112,9 +133,14 @@ async function initialise(options: ClusterOptions, binaries: PostgresBinaries, u
     await mkdir(dataDir, { recursive: true, mode: user ? 0o711 : 0o700 });
     await access(dataDir, constants.W_OK);
   } catch (error) {
-    throw new EmbeddedDatabaseError(`DATA_DIR ${dataDir} is not writable (${(error as NodeJS.ErrnoException).code}): make it writable for this user, choose another DATA_DIR, or set DATABASE_URL`);
+    throw new EmbeddedDatabaseError(
+      `DATA_DIR ${dataDir} is not writable (${(error as NodeJS.ErrnoException).code}): make it writable for this user, choose another DATA_DIR, or set DATABASE_URL`,
+    );
   }
   if (user) {
+    // DATA_DIR is this process's own folder: letting the server's user pass through it shows it nothing.
+    const info = await stat(dataDir);
+    if (info.uid === process.getuid?.() && (info.mode & 0o001) === 0) await chmod(dataDir, info.mode | 0o001);
     const blocked = await unreachableParent(dir, user);
     if (blocked) {
       throw new EmbeddedDatabaseError(
@@ -131,8 +157,10 @@ async function initialise(options: ClusterOptions, binaries: PostgresBinaries, u
     await writeOwned(passwordFile, `${credentials.password}\n`, user);
     const data = path.join(staging, "data");
     const failure = await toolRunner(binaries, user, staging).run("initdb", [
-      "-D", data,
-      "-U", credentials.user,
+      "-D",
+      data,
+      "-U",
+      credentials.user,
       `--pwfile=${passwordFile}`,
       "--auth=scram-sha-256",
       "--encoding=UTF8",
@@ -141,7 +169,8 @@ async function initialise(options: ClusterOptions, binaries: PostgresBinaries, u
       // One syncfs instead of an fsync per file: the same durability in a fraction of the time.
       ...(platform() === "linux" ? ["--sync-method=syncfs"] : []),
     ]);
-    if (failure) throw new EmbeddedDatabaseError(`initialising the embedded PostgreSQL in ${dir} failed: ${failure}`);
+    if (failure)
+      throw new EmbeddedDatabaseError(`initialising the embedded PostgreSQL in ${dir} failed: ${failure}`);
     await writeOwned(path.join(data, CREDENTIALS_FILE), JSON.stringify(credentials), user);
     await appendFile(path.join(data, "postgresql.conf"), `\ninclude_if_exists = '${SETTINGS_FILE}'\n`);
     try {
@@ -153,7 +182,9 @@ async function initialise(options: ClusterOptions, binaries: PostgresBinaries, u
     }
   } catch (error) {
     if (error instanceof EmbeddedDatabaseError) throw error;
-    throw new EmbeddedDatabaseError(`initialising the embedded PostgreSQL in ${dir} failed: ${describeFsError(error)}`);
+    throw new EmbeddedDatabaseError(
+      `initialising the embedded PostgreSQL in ${dir} failed: ${describeFsError(error)}`,
+    );
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -164,7 +195,8 @@ async function removeAbandonedStaging(dataDir: string) {
   for (const name of await readdir(dataDir)) {
     if (!name.startsWith(`${CLUSTER_FOLDER}.init-`)) continue;
     const info = await stat(path.join(dataDir, name)).catch(() => null);
-    if (info && Date.now() - info.mtimeMs > 3_600_000) await rm(path.join(dataDir, name), { recursive: true, force: true });
+    if (info && Date.now() - info.mtimeMs > 3_600_000)
+      await rm(path.join(dataDir, name), { recursive: true, force: true });
   }
 }
 
@@ -173,7 +205,9 @@ async function readCredentials(dir: string): Promise<Credentials> {
   try {
     return JSON.parse(await readFile(file, "utf8")) as Credentials;
   } catch (error) {
-    throw new EmbeddedDatabaseError(`the embedded PostgreSQL's credentials (${file}) cannot be read: ${describeFsError(error)}`);
+    throw new EmbeddedDatabaseError(
+      `the embedded PostgreSQL's credentials (${file}) cannot be read: ${describeFsError(error)}`,
+    );
   }
 }
 
@@ -191,7 +225,11 @@ async function writeSettings(dir: string, user: ServerUser, extra: ClusterSettin
     ...extra,
   };
   const lines = Object.entries(settings).map(([name, value]) => `${name} = ${confValue(value)}`);
-  await writeOwned(path.join(dir, SETTINGS_FILE), `# Written by the gateway at every start.\n${lines.join("\n")}\n`, user);
+  await writeOwned(
+    path.join(dir, SETTINGS_FILE),
+    `# Written by the gateway at every start.\n${lines.join("\n")}\n`,
+    user,
+  );
 }
 
 const confValue = (value: string | number | boolean) =>
@@ -233,9 +271,12 @@ async function readyServer(dir: string, found: RunningServer): Promise<{ host: s
     server = await runningServer(dir);
   }
   if (!server || server.status !== "ready") {
-    throw new EmbeddedDatabaseError(`the embedded PostgreSQL in ${dir} is ${server ? server.status : "gone"} instead of ready: see ${path.join(dir, "server.log")}`);
+    throw new EmbeddedDatabaseError(
+      `the embedded PostgreSQL in ${dir} is ${server ? server.status : "gone"} instead of ready: see ${path.join(dir, "server.log")}`,
+    );
   }
-  const host = server.socketDir || (server.listenAddress === "*" ? "127.0.0.1" : server.listenAddress || "127.0.0.1");
+  const host =
+    server.socketDir || (server.listenAddress === "*" ? "127.0.0.1" : server.listenAddress || "127.0.0.1");
   return { host, port: server.port };
 }
 
@@ -243,7 +284,9 @@ async function ensureDatabase(connection: pg.ClientConfig & { database: string }
   const client = new pg.Client({ ...connection, database: "postgres" });
   await client.connect();
   try {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [connection.database]);
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [
+      connection.database,
+    ]);
     if (rowCount) return;
     await client.query(`CREATE DATABASE "${connection.database}"`).catch((error: { code?: string }) => {
       if (error.code !== "42P04") throw error; // made by another process at the same moment
@@ -266,23 +309,40 @@ function toolRunner(binaries: PostgresBinaries, user: ServerUser, cwd: string) {
       let output = "";
       child.stdout.on("data", (chunk) => (output += chunk));
       child.stderr.on("data", (chunk) => (output += chunk));
-      const [code] = (await Promise.race([once(child, "exit"), once(child, "error").then(([error]) => { throw error; })])) as [number | null];
+      const [code] = (await Promise.race([
+        once(child, "exit"),
+        once(child, "error").then(([error]) => {
+          throw error;
+        }),
+      ])) as [number | null];
       if (code === 0) return null;
       return lastMeaningfulLine(output) ?? `${tool} exited with ${code}`;
     },
   };
 }
 
-/** Why a start failed, from the server's log when it says more than pg_ctl did. */
-async function startFailure(dir: string, fromPgCtl: string): Promise<string> {
-  const log = await readFile(path.join(dir, "server.log"), "utf8").catch(() => "");
-  const fatal = log.split("\n").filter((line) => /\b(FATAL|PANIC):/.test(line)).at(-1);
-  return fatal ? `${fatal.replace(/^.*?\b(FATAL|PANIC):\s*/, "")} (see ${path.join(dir, "server.log")})` : fromPgCtl;
+/** Why a start failed, from what the server logged in this attempt when it says more than pg_ctl did. */
+async function startFailure(dir: string, logFrom: number, fromPgCtl: string): Promise<string> {
+  const log = (await readFile(path.join(dir, "server.log")).catch(() => Buffer.alloc(0)))
+    .subarray(logFrom)
+    .toString();
+  const causes = log
+    .split("\n")
+    .filter((line) =>
+      /\b(FATAL|PANIC|ERROR):|\bLOG:\s+(invalid|could not|syntax error|unrecognized)/i.test(line),
+    )
+    .map((line) => line.replace(/^.*?\b(FATAL|PANIC|ERROR|LOG):\s*/, ""));
+  return causes.length ? `${causes.join("; ")} (see ${path.join(dir, "server.log")})` : fromPgCtl;
 }
 
 function lastMeaningfulLine(output: string): string | null {
-  const lines = output.split("\n").map((line) => line.trim()).filter(Boolean);
-  return lines.findLast((line) => /error|fatal|could not|denied|no space/i.test(line)) ?? lines.at(-1) ?? null;
+  const lines = output
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return (
+    lines.findLast((line) => /error|fatal|could not|denied|no space/i.test(line)) ?? lines.at(-1) ?? null
+  );
 }
 
 async function writeOwned(file: string, content: string, user: ServerUser) {

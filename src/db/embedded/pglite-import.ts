@@ -4,8 +4,8 @@
 import { readFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { quoteIdentifier } from "../sql.ts";
 import { applyMigrations } from "../migrate.ts";
+import { quoteIdentifier } from "../sql.ts";
 import { EmbeddedDatabaseError } from "./errors.ts";
 
 export const PGLITE_FOLDER = "pglite";
@@ -44,7 +44,8 @@ export async function importPGliteDataDir(options: {
     await applyMigrations(
       {
         script: async (sql) => void (await source.exec(sql)),
-        query: async (sql, params = []) => (await source.query(sql, params)).rows.map((row) => Object.values(row as object)) as never,
+        query: async (sql, params = []) =>
+          (await source.query(sql, params)).rows.map((row) => Object.values(row as object)) as never,
       },
       options.migrationsDir,
       () => {},
@@ -53,7 +54,9 @@ export async function importPGliteDataDir(options: {
     await target.query("SELECT pg_advisory_xact_lock($1)", [IMPORT_LOCK_KEY]);
     if (await hasOrgs(target)) {
       await target.query("ROLLBACK");
-      log(`${folder} holds an earlier PGlite database, but the embedded PostgreSQL already has data: left both as they are`);
+      log(
+        `${folder} holds an earlier PGlite database, but the embedded PostgreSQL already has data: left both as they are`,
+      );
       return;
     }
     // Rows arrive table by table: foreign keys are checked by the data having been consistent in PGlite.
@@ -64,7 +67,13 @@ export async function importPGliteDataDir(options: {
     await target.query("COMMIT");
     await source.close();
     const objects = Object.entries(counts)
-      .filter(([table]) => table.startsWith("Stripe") && !["StripeConnection", "StripeConfig", "StripeEvent", "StripeChange", "StripeSyncState"].includes(table))
+      .filter(
+        ([table]) =>
+          table.startsWith("Stripe") &&
+          !["StripeConnection", "StripeConfig", "StripeEvent", "StripeChange", "StripeSyncState"].includes(
+            table,
+          ),
+      )
       .reduce((sum, [, count]) => sum + count, 0);
     copied = `${counts.Org ?? 0} orgs, ${counts.ApiKey ?? 0} API keys, ${counts.StripeConfig ?? 0} Stripe configs, ${counts.StripeConnection ?? 0} connections, ${objects} synced objects, ${counts.StripeEvent ?? 0} events`;
   } catch (error) {
@@ -128,7 +137,9 @@ async function copyTable(source: Source, target: pg.Client, table: string): Prom
     );
     const { batch, n, last } = rows[0]!;
     if (!batch || !last || n === 0) return copied;
-    await target.query(`INSERT INTO ${name} SELECT * FROM json_populate_recordset(NULL::${name}, $1::json)`, [batch]);
+    await target.query(`INSERT INTO ${name} SELECT * FROM json_populate_recordset(NULL::${name}, $1::json)`, [
+      batch,
+    ]);
     copied += n;
     after = last;
   }

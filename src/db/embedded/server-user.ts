@@ -21,7 +21,14 @@ export async function serverUser(log: (message: string) => void): Promise<Server
   const existing = await idsOf(SERVER_USER);
   if (existing) return existing;
   try {
-    await run("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER]);
+    await run("useradd", [
+      "--system",
+      "--user-group",
+      "--no-create-home",
+      "--shell",
+      "/usr/sbin/nologin",
+      SERVER_USER,
+    ]);
   } catch (error) {
     throw new EmbeddedDatabaseError(
       `running as root, the embedded PostgreSQL needs an OS user "${SERVER_USER}" to run as, and creating it failed (${(error as Error).message.split("\n")[0]}): create it, run the gateway as another user, or set DATABASE_URL`,
@@ -29,7 +36,8 @@ export async function serverUser(log: (message: string) => void): Promise<Server
   }
   log(`created the OS user "${SERVER_USER}" for the embedded PostgreSQL (PostgreSQL does not run as root)`);
   const created = await idsOf(SERVER_USER);
-  if (!created) throw new EmbeddedDatabaseError(`the OS user "${SERVER_USER}" was created but cannot be found`);
+  if (!created)
+    throw new EmbeddedDatabaseError(`the OS user "${SERVER_USER}" was created but cannot be found`);
   return created;
 }
 
