@@ -124,7 +124,9 @@ then run this to move payout ${payout.id} of ${accountId} (the account preselect
     );
     log(`  ${payCommand}`);
     log("");
-    log("Everything lives in a temporary DATA_DIR and is gone when the demo stops. Stop it with Ctrl-C.");
+    log(
+      `Everything lives in ${dataDir} (its own embedded PostgreSQL) and is gone when the demo stops. Stop it with Ctrl-C.`,
+    );
     return { apiKey, authorizationUrl, payCommand, close };
   } catch (error) {
     await close();

@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -152,8 +154,15 @@ describe("npm run cli -- demo", () => {
     }
   }, 90_000);
 
-  it("says the data is in memory, and stops on SIGINT to npm with nothing left listening", async () => {
-    expect(output).toContain("Everything lives in memory and is gone when the demo stops.");
+  it("says where the data lives, and stops on SIGINT to npm with nothing left listening and the data gone", async () => {
+    const dataDir =
+      /Everything lives in (\S+) \(its own embedded PostgreSQL\) and is gone when the demo stops\./.exec(
+        output,
+      )?.[1];
+    expect(dataDir, output).toBeDefined();
+    const postmaster = Number(
+      (await readFile(path.join(dataDir!, "postgres", "postmaster.pid"), "utf8")).split("\n")[0],
+    );
     const [nodePid] = await childPids(demo.child.pid!);
     expect(nodePid, "npm runs the demo as its child").toBeDefined();
 
@@ -164,5 +173,7 @@ describe("npm run cli -- demo", () => {
     expect(isRunning(nodePid!)).toBe(false);
     expect(await isListening(port)).toBe(false);
     expect(await isListening(emulatorPort)).toBe(false);
+    await eventually(() => !isRunning(postmaster), { what: "the demo's PostgreSQL stopped" });
+    expect(await stat(dataDir!).catch(() => null)).toBeNull();
   }, 30_000);
 });

@@ -23,8 +23,22 @@ async function graphql(url: string, query: string, key: string) {
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     body: JSON.stringify({ query }),
   });
-  return (await response.json()) as { data?: any; errors?: { message: string }[] };
+  return (await response.json()) as { data?: Read & Changes; errors?: { message: string }[] };
 }
+
+type Count = { totalCount: number };
+type ConnectionRead = {
+  stripeAccountId: string;
+  status: string;
+  payouts: Count;
+  charges: Count;
+  balanceTransactions: Count;
+};
+type Read = {
+  viewer: { name: string; webhookEndpoints: { url: string; types: string[] }[] };
+  stripeConnections: { edges: { node: ConnectionRead }[] };
+};
+type Changes = { changes: { edges: { cursor: string }[] } };
 
 const READ = `{
   viewer { name webhookEndpoints { url types } }
@@ -76,25 +90,26 @@ describe("a DATA_DIR of the PGlite version", () => {
     // The org's API key, its Stripe config (sealed with the key in DATA_DIR), its connections and objects.
     const read = await graphql(gateway.url, READ, manifest.apiKey);
     expect(read.errors).toBeUndefined();
-    expect(read.data.viewer.name).toBe("Imported Org");
-    expect(read.data.viewer.webhookEndpoints).toEqual([
+    expect(read.data!.viewer.name).toBe("Imported Org");
+    expect(read.data!.viewer.webhookEndpoints).toEqual([
       { url: "https://example.com/hooks", types: ["payout.*"] },
     ]);
-    const connections = read.data.stripeConnections.edges.map((edge: any) => edge.node) as any[];
+    const connections = read.data!.stripeConnections.edges.map((edge) => edge.node);
     expect(connections.map((c) => c.stripeAccountId).sort()).toEqual([...manifest.accounts].sort());
     expect(connections.every((c) => c.status === "READY")).toBe(true);
-    const total = (field: string) => connections.reduce((sum, c) => sum + c[field].totalCount, 0);
+    const total = (field: "payouts" | "charges" | "balanceTransactions") =>
+      connections.reduce((sum, c) => sum + c[field].totalCount, 0);
     expect(total("payouts")).toBe(counts.StripePayout);
     expect(total("charges")).toBe(counts.StripeCharge);
     expect(total("balanceTransactions")).toBe(counts.StripeBalanceTransaction);
     // The change log goes on from where it was: a resuming subscriber's sequence stays valid.
     const changes = await graphql(
       gateway.url,
-      `{ changes(first: 1, after: "${counts.StripeChange - 1}") { edges { cursor } } }`,
+      `{ changes(first: 1, after: "${counts.StripeChange! - 1}") { edges { cursor } } }`,
       manifest.apiKey,
     );
     expect(changes.errors).toBeUndefined();
-    expect(changes.data.changes.edges.map((edge: any) => edge.cursor)).toEqual([String(counts.StripeChange)]);
+    expect(changes.data!.changes.edges.map((edge) => edge.cursor)).toEqual([String(counts.StripeChange)]);
   });
 
   it("is not copied again at the next start", async () => {
@@ -102,7 +117,7 @@ describe("a DATA_DIR of the PGlite version", () => {
     gateway = await startGatewayProcess({ DATA_DIR: dataDir }, 120_000);
     expect(gateway.output()).not.toContain("copied the earlier PGlite database");
     const read = await graphql(gateway.url, READ, manifest.apiKey);
-    const connections = read.data.stripeConnections.edges.map((edge: any) => edge.node) as any[];
+    const connections = read.data!.stripeConnections.edges.map((edge) => edge.node);
     expect(connections.reduce((sum, c) => sum + c.payouts.totalCount, 0)).toBe(manifest.counts.StripePayout);
   });
 });

@@ -1,8 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
+import type { Deps, DepsOverrides } from "../../src/deps.ts";
 import { createClock, type EmulatorClock } from "../../src/emulator/clock.ts";
 import type { EmulatorOptions } from "../../src/emulator/create-emulator.ts";
-import { createLogger } from "../../src/logger.ts";
 import type { HttpFetch } from "../../src/stripe/oauth.ts";
 import { graphql } from "../graphql/gql.js";
 import type { DatabaseTarget } from "./databases.ts";

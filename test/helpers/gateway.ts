@@ -5,7 +5,7 @@ import { print } from "graphql";
 import { type App, createApp } from "../../src/app.ts";
 import { type Env, loadConfig } from "../../src/config.ts";
 import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
-import { createLogger, type Logger } from "../../src/logger.ts";
+import { createLogger } from "../../src/logger.ts";
 import { createScratchDatabase, type DatabaseTarget } from "./databases.ts";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, symlink, unlink } from "node:fs/promises";
+import { chmod, mkdtemp, rm, symlink, unlink } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,6 +16,7 @@ const LINKED = ["package.json", "node_modules", "src", "prisma", "tsconfig.json"
 
 export async function linkProject(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "gw-project-"));
+  await chmod(dir, 0o755); // as a checkout is: the embedded server's OS user (run by root) enters ./.data
   for (const entry of LINKED) await symlink(path.join(ROOT, entry), path.join(dir, entry));
   return dir;
 }

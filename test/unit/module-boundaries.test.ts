@@ -29,6 +29,10 @@ describe("module boundaries", () => {
     expect([...new Set(loaders)].sort()).toEqual(["cli.ts", "demo.ts"]);
   });
 
+  it("keeps the embedded cluster (db/embedded/) to the database: it imports nothing above db/", () => {
+    expect(edges(under("db/embedded"), (file) => !under("db")(file))).toEqual([]);
+  });
+
   it("keeps stripe/ to Stripe's protocol", () => {
     const above = (file: string) =>
       ["orgs", "sync", "connections", "graphql", "http"].some((dir) => under(dir)(file));

@@ -23,7 +23,7 @@ import { createServer } from "node:net";
 import { platform } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { locateBinaries, type PostgresBinaries } from "./binaries.ts";
+import { binariesFor, locateBinaries, type PostgresBinaries } from "./binaries.ts";
 import { EmbeddedDatabaseError } from "./errors.ts";
 import { type ServerUser, serverUser, unreachableParent } from "./server-user.ts";
 
@@ -64,8 +64,10 @@ type Credentials = { user: string; password: string };
 /** Initialises the cluster on first use, starts it unless it already runs, and returns how to reach it. */
 export async function startCluster(options: ClusterOptions): Promise<EmbeddedCluster> {
   const dir = path.join(options.dataDir, CLUSTER_FOLDER);
-  const binaries = await locateBinaries();
   const user = await serverUser(options.log);
+  const located = await locateBinaries();
+  await prepareDataDir(options.dataDir, user);
+  const binaries = await binariesFor(located, user, options.dataDir);
   if (!(await isInitialised(dir))) await initialise(options, binaries, user);
   const credentials = await readCredentials(dir);
   const tools = toolRunner(binaries, user, dir);
@@ -121,12 +123,8 @@ async function isInitialised(dir: string): Promise<boolean> {
   return (await stat(path.join(dir, "PG_VERSION")).catch(() => null)) !== null;
 }
 
-/**
- * initdb into a staging folder, then one rename: a crash leaves no half-made cluster in place, and of two
- * processes initialising at once, the second finds the first's cluster and uses it.
- */
-async function initialise(options: ClusterOptions, binaries: PostgresBinaries, user: ServerUser) {
-  const { dataDir, log } = options;
+/** DATA_DIR exists, is writable, and (run by root) the server's OS user can reach its cluster folder. */
+async function prepareDataDir(dataDir: string, user: ServerUser) {
   const dir = path.join(dataDir, CLUSTER_FOLDER);
   try {
     // The server's OS user (when root runs the gateway) has to pass through DATA_DIR to its folder.
@@ -148,6 +146,15 @@ async function initialise(options: ClusterOptions, binaries: PostgresBinaries, u
       );
     }
   }
+}
+
+/**
+ * initdb into a staging folder, then one rename: a crash leaves no half-made cluster in place, and of two
+ * processes initialising at once, the second finds the first's cluster and uses it.
+ */
+async function initialise(options: ClusterOptions, binaries: PostgresBinaries, user: ServerUser) {
+  const { dataDir, log } = options;
+  const dir = path.join(dataDir, CLUSTER_FOLDER);
   await removeAbandonedStaging(dataDir);
   const staging = await mkdtemp(path.join(dataDir, `${CLUSTER_FOLDER}.init-`));
   try {
@@ -270,7 +277,7 @@ async function readyServer(dir: string, found: RunningServer): Promise<{ host: s
     await new Promise((resolve) => setTimeout(resolve, 100));
     server = await runningServer(dir);
   }
-  if (!server || server.status !== "ready") {
+  if (server?.status !== "ready") {
     throw new EmbeddedDatabaseError(
       `the embedded PostgreSQL in ${dir} is ${server ? server.status : "gone"} instead of ready: see ${path.join(dir, "server.log")}`,
     );
