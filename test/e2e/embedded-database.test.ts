@@ -1,4 +1,5 @@
 // The embedded default as a user meets it: `npm start`'s entry point on a DATA_DIR, with no DATABASE_URL.
+// Each test starts gateway processes one after another (several seconds each on a loaded 2-core machine).
 import { execFile } from "node:child_process";
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -41,7 +42,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe("the embedded PostgreSQL in DATA_DIR", () => {
+describe("the embedded PostgreSQL in DATA_DIR", { timeout: 120_000 }, () => {
   const folders: string[] = [];
   const gateways: GatewayProcess[] = [];
   const newDataDir = async () => {
@@ -182,7 +183,7 @@ describe("the embedded PostgreSQL in DATA_DIR", () => {
   });
 });
 
-describe("the embedded PostgreSQL's failures, one line each, nothing deleted", () => {
+describe("the embedded PostgreSQL's failures, one line each, nothing deleted", { timeout: 120_000 }, () => {
   const folders: string[] = [];
   afterAll(async () => {
     for (const dir of folders) await rm(dir, { recursive: true, force: true });

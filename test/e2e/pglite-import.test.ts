@@ -54,7 +54,7 @@ const READ = `{
   }
 }`;
 
-describe("a DATA_DIR of the PGlite version", () => {
+describe("a DATA_DIR of the PGlite version", { timeout: 120_000 }, () => {
   let folder: string;
   let dataDir: string;
   let manifest: Manifest;
