@@ -10,6 +10,7 @@ import { cpus, loadavg } from "node:os";
 import { measureBackfill } from "./backfill.ts";
 import { type Baselines, startBaselines } from "./baselines.ts";
 import { startChild } from "./child.ts";
+import { type Cost, costNotes, costTable, measureCost } from "./cost.ts";
 import { scratchDatabases } from "./databases.ts";
 import { measureFanout } from "./fanout.ts";
 import { interleaved, type Load, settings } from "./measure.ts";
@@ -137,6 +138,14 @@ const results: RunResults = {
 };
 await baselines.stop();
 if (!postgresUrl) console.log("TEST_DATABASE_URL is not set: the PostgreSQL column is not run.");
+// Last, on its own: the gateway as deployed, with nothing else of this run going on.
+const cost = await attempt<Cost>("cost: memory, start times, poll CPU and 200 connects, as deployed", () =>
+  measureCost(undefined, (message) => console.log(`  ${message}`)),
+);
+const costSection =
+  cost && "value" in cost
+    ? `${costTable([cost.value])}\n\n${costNotes([cost.value])}`
+    : `The cost measurement failed: ${cost && "error" in cost ? cost.error : "no result"}`;
 
 const markdown = `# Benchmark results
 
@@ -151,7 +160,14 @@ Rounds:
 
 ${roundsDetail(results)}
 
-How:
+## What it costs to run (issue 20 item 6)
+
+Measured by bench/cost.ts (\`npx tsx bench/cost.ts\` runs it alone).
+
+${costSection}
+
+## How the table above is measured
+
 - Every server runs in its own process on 127.0.0.1 (bench/servers/): the two baselines, the gateway
   (createDeps + createApp on node-server, as src/main.ts serves it; without a database URL, createDeps starts
   the embedded cluster in a fresh temporary DATA_DIR) beside its in-process Stripe emulator, and
@@ -184,7 +200,7 @@ How:
   \`allStripePayouts(first: 100, condition: { connectionId }, orderBy: [CREATED_DESC, ID_DESC])\` with the
   same 6 columns; the same document every request (PostGraphile has no response cache).
 `;
-console.log(`\n${table(results)}\n\n${roundsDetail(results)}\n`);
+console.log(`\n${table(results)}\n\n${roundsDetail(results)}\n\n${costSection}\n`);
 await writeFile(new URL("./RESULTS.md", import.meta.url), markdown);
 step(`wrote bench/RESULTS.md${failures ? `; ${failures} measurement(s) failed` : ""}`);
 process.exit(failures ? 1 : 0);
