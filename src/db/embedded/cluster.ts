@@ -229,6 +229,11 @@ async function writeSettings(dir: string, user: ServerUser, extra: ClusterSettin
     unix_socket_directories: socket ? dir : "",
     unix_socket_permissions: "0700",
     log_checkpoints: false,
+    // Sized for one gateway: the operating system's page cache does the rest of the caching (and is not
+    // the processes' memory), and nothing here uses asynchronous I/O workers or logical replication.
+    shared_buffers: "32MB",
+    io_method: "sync",
+    max_logical_replication_workers: 0,
     ...extra,
   };
   const lines = Object.entries(settings).map(([name, value]) => `${name} = ${confValue(value)}`);
