@@ -15,6 +15,12 @@ export type GatewayProcess = {
 /** Another OS user to run a process as (the suite runs as root here). */
 export type RunAs = { uid: number; gid: number };
 
+/** Children still running; a test that timed out may have left one (and its embedded cluster) behind. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGTERM"); // a gateway stops its cluster on SIGTERM
+});
+
 /** Runs `src/<entry>` in a child Node process with tsx, like `npm start` does. */
 export function runEntry(
   entry: string,
@@ -22,12 +28,15 @@ export function runEntry(
   env: Record<string, string>,
   as?: RunAs,
 ): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src", entry), ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src", entry), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     ...as,
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  return child;
 }
 
 /** Starts the real gateway (src/main.ts) on a free port and waits until it listens. */
