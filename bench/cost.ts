@@ -17,7 +17,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, openSync } from "node:fs";
-import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -76,6 +76,9 @@ export type Cost = {
     seconds: number;
     /** Callbacks the gateway answered 429 (its per-org OAuth limit), retried after Retry-After */
     limited: number;
+    /** Callbacks answered 502 (the token exchange with the emulator failed) or not at all, connected again
+     * from the start */
+    failed: number;
     /** Until no sync state is pending or running (the per-parent lists after READY) */
     linkedSeconds: number | null;
     /** From the first startStripeConnection until all are READY */
@@ -341,6 +344,9 @@ export async function measureCost(
     // pg_ctl stop returns once the pid file is gone; the postmaster's last moments may come just after.
     for (let waited = 0; postmaster && isAlive(postmaster) && waited < 5000; waited += 50) await sleep(50);
     if (postmaster && isAlive(postmaster)) {
+      // Left behind (the gateway gave up on its shutdown): stopped here, fast, before its folder goes.
+      process.kill(postmaster, "SIGINT");
+      for (let waited = 0; isAlive(postmaster) && waited < 20_000; waited += 100) await sleep(100);
       const tail = (await readFile(logFile, "utf8")).split("\n").slice(-6).join("\n");
       throw new Error(`the cluster (postmaster ${postmaster}) outlived the gateway by 5 s:\n${tail}`);
     }
@@ -423,7 +429,8 @@ export async function measureCost(
       return run;
     };
     let limited = 0;
-    const connect = async (accountId: string) => {
+    let failed = 0;
+    const connect = async (accountId: string): Promise<void> => {
       const { startStripeConnection } = await graphql<{
         startStripeConnection: { authorizationUrl?: string };
       }>(
@@ -445,12 +452,24 @@ export async function measureCost(
       });
       // The merchant's browser lands on the gateway: it redeems the code and starts the backfill.
       for (;;) {
-        const landed = await fetch(callback, { redirect: "manual" });
+        // No answer at all (the connection dropped, as a keep-alive socket the gateway closed while its
+        // event loop was busy): the merchant starts again, as after a 502.
+        const landed = await fetch(callback, { redirect: "manual" }).catch(() => null);
+        if (!landed && failed < costSettings.accounts) {
+          failed++;
+          return connect(accountId);
+        }
+        if (!landed) throw new Error("the OAuth callback was not answered");
         await landed.arrayBuffer();
         if (landed.status === 429) {
           limited++;
           await sleep(Number(landed.headers.get("retry-after") ?? 1) * 1000);
           continue;
+        }
+        // "Stripe could not be reached" (its token endpoint did not answer in time): the merchant starts again.
+        if (landed.status === 502 && failed < costSettings.accounts) {
+          failed++;
+          return connect(accountId);
         }
         if (landed.status >= 400) throw new Error(`the OAuth callback answered ${landed.status}`);
         return;
@@ -543,6 +562,7 @@ export async function measureCost(
         concurrency: costSettings.concurrency,
         seconds: connectSeconds,
         limited,
+        failed,
         linkedSeconds,
         toReady: phase(connectFrom, readyAt),
         toLinked: phase(readyAt, linkedAt),
@@ -552,6 +572,12 @@ export async function measureCost(
       load: { before: loadBefore, after: loadavg()[0]! },
       totalSeconds: seconds(started),
     };
+  } catch (error) {
+    // The gateway's log says why (its errors are logged, not returned): kept beside the temporary folder.
+    const kept = path.join(tmpdir(), `gw-cost-failed-${Date.now()}.log`);
+    await copyFile(logFile, kept).catch(() => {});
+    log(`cost: failed; the gateway's log is kept in ${kept}`);
+    throw error;
   } finally {
     await stopGateway().catch((error) => log(`cost: stopping the gateway: ${error}`));
     await emulator?.stop();
@@ -641,7 +667,7 @@ export function costNotes(costs: Cost[]): string {
     `processes sharing them) and the sum of VmRSS (shared pages once per process); idle: ${costSettings.settleSeconds} s after /healthz`,
     `answered, without an org; READY: ${costSettings.settleSeconds} s after every sync state is done, polls running (SYNC_INTERVAL_SECONDS=${costSettings.syncIntervalSeconds}).`,
     `Connects: ${costSettings.concurrency} at a time (startStripeConnection, the emulator's authorize redirect, then the gateway's callback;`,
-    "a 429 of the org's OAuth limit is retried after its Retry-After), timed from the first startStripeConnection until every",
+    "a 429 of the org's OAuth limit is retried after its Retry-After, a 502 or no answer from the start), timed from the first startStripeConnection until every",
     "connection is READY (checked every 250 ms). Poll CPU: the gateway process's utime+stime (all threads) over",
     `${costSettings.pollSeconds} s ÷ the /v1/events requests the emulator answered in that window: all of the gateway's CPU, its`,
     "timers included, once every sync state is done; the cluster's CPU is given beside it.",
@@ -650,7 +676,7 @@ export function costNotes(costs: Cost[]): string {
     lines.push(
       `- ${c.database} (${c.commit}): idle, the gateway used ${c.idleCpuMsPerSecond.toFixed(1)} ms CPU/s; idle processes: ${describeProcesses(c.idleMemory)};`,
       `  at ${costSettings.accounts} READY: ${describeProcesses(c.readyMemory)}; stop after idle ${c.stopSeconds.toFixed(2)} s.`,
-      `  Connect to READY: ${describePhase(c.connect.toReady)}; ${c.connect.limited} callbacks answered 429 and were retried.`,
+      `  Connect to READY: ${describePhase(c.connect.toReady)}; ${c.connect.limited} callbacks answered 429 and were retried; ${c.connect.failed} answered 502 (Stripe could not be reached) or not at all, and were connected again from startStripeConnection.`,
       `  READY to every sync state done${c.connect.linkedSeconds === null ? " (not reached)" : ""}: ${describePhase(c.connect.toLinked)}.`,
       `  Poll window: ${describePhase(c.poll)}.`,
       ...c.startSteps.map(
