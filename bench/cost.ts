@@ -45,6 +45,8 @@ export const costSettings = {
   cpuProfile: process.env.BENCH_COST_CPU_PROF === "1",
 } as const;
 
+/** A gateway that answers nothing for this long is stuck, not slow (undici's default is 300 s). */
+const ANSWER_TIMEOUT_MS = 120_000;
 const THIS_CHECKOUT = path.resolve(import.meta.dirname, "..");
 const ADMIN_KEY = "bench-cost-admin-key-0123456789abcdef";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,9 +67,19 @@ export type Cost = {
    * the second half of the settle period */
   idleCpuMsPerSecond: number;
   idleMemory: Memory;
-  readyMemory: Memory;
   /** The gateway's log lines of the first and the later start, in milliseconds after its spawn */
   startSteps: string[][];
+  /** The figures with connected accounts, or null when that part failed (then `loadFailure` says how) */
+  loaded: Loaded | null;
+  loadFailure: LoadFailure | null;
+  load: { before: number; after: number };
+  totalSeconds: number;
+  /** What went wrong without stopping the measurement (a cluster left running) */
+  problems: string[];
+};
+
+export type Loaded = {
+  readyMemory: Memory;
   connect: {
     accounts: number;
     ready: number;
@@ -89,10 +101,18 @@ export type Cost = {
   poll: Phase;
   /** With BENCH_COST_CPU_PROF=1: where the gateway's main thread spent the two windows */
   profile?: { toReady: ProfileSummary; poll: ProfileSummary };
-  load: { before: number; after: number };
-  totalSeconds: number;
-  /** What went wrong without stopping the measurement (a cluster left running) */
-  problems: string[];
+};
+
+/** Where the connect phase failed, and what the gateway was doing then. */
+export type LoadFailure = {
+  error: string;
+  /** From the first startStripeConnection */
+  afterSeconds: number;
+  /** Callbacks the gateway had answered with success */
+  callbacks: number;
+  memory: Memory;
+  /** Gateway CPU per second over 5 s after the failure: busy, or waiting */
+  gatewayCpuMsPerSecond: number;
 };
 
 async function freePort(): Promise<number> {
@@ -136,6 +156,7 @@ type Snapshot = {
 
 async function graphql<T>(url: string, key: string, query: string, variables: object = {}): Promise<T> {
   const response = await fetch(`${url}/graphql`, {
+    signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     body: JSON.stringify({ query, variables }),
@@ -424,133 +445,185 @@ export async function measureCost(
     if (configured.setStripeConfig.__typename !== "SetStripeConfigSuccess")
       throw new Error(`setStripeConfig: ${configured.setStripeConfig.__typename}`);
 
-    log(
-      `cost: ${costSettings.accounts} OAuth connects, ${costSettings.concurrency} at a time, until all are READY`,
-    );
-    // The emulator approves for the account chosen last (POST /_emulator/oauth): choosing and following
-    // the authorize URL go one at a time; the rest of each connect (the gateway's callback) runs in parallel.
-    let authorizing: Promise<unknown> = Promise.resolve();
-    const oneAtATime = <T>(step: () => Promise<T>): Promise<T> => {
-      const run = authorizing.then(step);
-      authorizing = run.catch(() => {});
-      return run;
-    };
-    let limited = 0;
-    let failed = 0;
-    const connect = async (accountId: string): Promise<void> => {
-      const { startStripeConnection } = await graphql<{
-        startStripeConnection: { authorizationUrl?: string };
-      }>(
-        url,
-        apiKey,
-        "mutation { startStripeConnection { ... on StartStripeConnectionSuccess { authorizationUrl } } }",
+    // The connect phase and what follows; on a failure, what was measured before it still counts.
+    let connectStarted = performance.now();
+    let callbacks = 0;
+    const measureLoaded = async (): Promise<Loaded> => {
+      log(
+        `cost: ${costSettings.accounts} OAuth connects, ${costSettings.concurrency} at a time, until all are READY`,
       );
-      const callback = await oneAtATime(async () => {
-        await fetch(`${emulatorUrl}/_emulator/oauth`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ next_account: accountId }),
-        }).then((response) => response.arrayBuffer());
-        const atStripe = await fetch(startStripeConnection.authorizationUrl!, { redirect: "manual" });
-        await atStripe.arrayBuffer();
-        const location = atStripe.headers.get("location");
-        if (atStripe.status !== 302 || !location) throw new Error(`authorize answered ${atStripe.status}`);
-        return location;
-      });
-      // The merchant's browser lands on the gateway: it redeems the code and starts the backfill.
-      for (;;) {
-        // No answer at all (the connection dropped, as a keep-alive socket the gateway closed while its
-        // event loop was busy): the merchant starts again, as after a 502.
-        const landed = await fetch(callback, { redirect: "manual" }).catch(() => null);
-        if (!landed && failed < costSettings.accounts) {
-          failed++;
-          return connect(accountId);
+      // The emulator approves for the account chosen last (POST /_emulator/oauth): choosing and following
+      // the authorize URL go one at a time; the rest of each connect (the gateway's callback) runs in parallel.
+      let authorizing: Promise<unknown> = Promise.resolve();
+      const oneAtATime = <T>(step: () => Promise<T>): Promise<T> => {
+        const run = authorizing.then(step);
+        authorizing = run.catch(() => {});
+        return run;
+      };
+      let limited = 0;
+      let failed = 0;
+      const connect = async (accountId: string): Promise<void> => {
+        const { startStripeConnection } = await graphql<{
+          startStripeConnection: { authorizationUrl?: string };
+        }>(
+          url,
+          apiKey,
+          "mutation { startStripeConnection { ... on StartStripeConnectionSuccess { authorizationUrl } } }",
+        );
+        const callback = await oneAtATime(async () => {
+          await fetch(`${emulatorUrl}/_emulator/oauth`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ next_account: accountId }),
+          }).then((response) => response.arrayBuffer());
+          const atStripe = await fetch(startStripeConnection.authorizationUrl!, { redirect: "manual" });
+          await atStripe.arrayBuffer();
+          const location = atStripe.headers.get("location");
+          if (atStripe.status !== 302 || !location) throw new Error(`authorize answered ${atStripe.status}`);
+          return location;
+        });
+        // The merchant's browser lands on the gateway: it redeems the code and starts the backfill.
+        for (;;) {
+          // No answer at all (the connection dropped, as a keep-alive socket the gateway closed while its
+          // event loop was busy): the merchant starts again, as after a 502.
+          const landed = await fetch(callback, {
+            redirect: "manual",
+            signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+          }).catch((error: Error) => {
+            if (error.name === "TimeoutError")
+              throw new Error(`the OAuth callback got no answer in ${ANSWER_TIMEOUT_MS / 1000} s`);
+            return null;
+          });
+          if (!landed && failed < costSettings.accounts) {
+            failed++;
+            return connect(accountId);
+          }
+          if (!landed) throw new Error("the OAuth callback was not answered");
+          await landed.arrayBuffer();
+          if (landed.status === 429) {
+            limited++;
+            await sleep(Number(landed.headers.get("retry-after") ?? 1) * 1000);
+            continue;
+          }
+          // "Stripe could not be reached" (its token endpoint did not answer in time): the merchant starts again.
+          if (landed.status === 502 && failed < costSettings.accounts) {
+            failed++;
+            return connect(accountId);
+          }
+          if (landed.status >= 400) throw new Error(`the OAuth callback answered ${landed.status}`);
+          callbacks++;
+          return;
         }
-        if (!landed) throw new Error("the OAuth callback was not answered");
-        await landed.arrayBuffer();
-        if (landed.status === 429) {
-          limited++;
-          await sleep(Number(landed.headers.get("retry-after") ?? 1) * 1000);
-          continue;
-        }
-        // "Stripe could not be reached" (its token endpoint did not answer in time): the merchant starts again.
-        if (landed.status === 502 && failed < costSettings.accounts) {
-          failed++;
-          return connect(accountId);
-        }
-        if (landed.status >= 400) throw new Error(`the OAuth callback answered ${landed.status}`);
-        return;
-      }
-    };
-    const accounts = emulator.info.accountIds.slice(0, costSettings.accounts);
-    const connectStarted = performance.now();
-    const connectFrom = await snapshot();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: costSettings.concurrency }, async () => {
-        while (next < accounts.length) await connect(accounts[next++]!);
-      }),
-    );
-    log(`cost: ${accounts.length} callbacks answered after ${seconds(connectStarted).toFixed(1)} s`);
-    let ready = 0;
-    let connectSeconds = Number.NaN;
-    while (seconds(connectStarted) < costSettings.waitSeconds) {
-      const nodes = await connections<{ status: string }>(url, apiKey, "status");
-      ready = nodes.filter((node) => node.status === "READY").length;
-      if (ready === accounts.length) {
-        connectSeconds = seconds(connectStarted);
-        break;
-      }
-      await sleep(250);
-    }
-    const readyAt = await snapshot();
-    log(`cost: ${ready} of ${accounts.length} READY after ${seconds(connectStarted).toFixed(1)} s`);
-
-    // Idle polling is what the rest is about: wait for the per-parent lists that follow READY.
-    let linkedSeconds: number | null = null;
-    while (seconds(connectStarted) < costSettings.waitSeconds) {
-      const nodes = await connections<{ syncStates: { status: string }[] }>(
-        url,
-        apiKey,
-        "syncStates { status }",
+      };
+      const accounts = emulator!.info.accountIds.slice(0, costSettings.accounts);
+      connectStarted = performance.now();
+      const connectFrom = await snapshot();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: costSettings.concurrency }, async () => {
+          while (next < accounts.length) await connect(accounts[next++]!);
+        }),
       );
-      const busy = nodes
-        .flatMap((node) => node.syncStates)
-        .filter((s) => s.status === "pending" || s.status === "running");
-      if (busy.length === 0) {
-        linkedSeconds = seconds(connectStarted);
-        break;
+      log(`cost: ${accounts.length} callbacks answered after ${seconds(connectStarted).toFixed(1)} s`);
+      let ready = 0;
+      let connectSeconds = Number.NaN;
+      while (seconds(connectStarted) < costSettings.waitSeconds) {
+        const nodes = await connections<{ status: string }>(url, apiKey, "status");
+        ready = nodes.filter((node) => node.status === "READY").length;
+        if (ready === accounts.length) {
+          connectSeconds = seconds(connectStarted);
+          break;
+        }
+        await sleep(250);
       }
-      await sleep(1000);
-    }
-    const linkedAt = await snapshot();
-    log(
-      linkedSeconds === null
-        ? `cost: sync states still pending or running after ${seconds(connectStarted).toFixed(1)} s: the poll window has their work in it`
-        : `cost: every sync state done after ${linkedSeconds.toFixed(1)} s`,
-    );
-    await sleep(costSettings.settleSeconds * 1000);
-    const readyMemory = await memory();
+      const readyAt = await snapshot();
+      log(`cost: ${ready} of ${accounts.length} READY after ${seconds(connectStarted).toFixed(1)} s`);
 
-    log(
-      `cost: ${costSettings.pollSeconds} s of idle polls (SYNC_INTERVAL_SECONDS=${costSettings.syncIntervalSeconds})`,
-    );
-    const windowFrom = await snapshot();
-    await sleep(costSettings.pollSeconds * 1000);
-    const windowTo = await snapshot();
-    await stopGateway();
-
-    let profile: Cost["profile"];
-    if (costSettings.cpuProfile) {
-      const file = (await readdir(profileDir)).find((name) => name.endsWith(".cpuprofile"));
-      if (file) {
-        const summarise = (from: Snapshot, to: Snapshot) =>
-          summariseProfile(path.join(profileDir, file), from.us, to.us);
-        profile = {
-          toReady: await summarise(connectFrom, readyAt),
-          poll: await summarise(windowFrom, windowTo),
-        };
+      // Idle polling is what the rest is about: wait for the per-parent lists that follow READY.
+      let linkedSeconds: number | null = null;
+      while (seconds(connectStarted) < costSettings.waitSeconds) {
+        const nodes = await connections<{ syncStates: { status: string }[] }>(
+          url,
+          apiKey,
+          "syncStates { status }",
+        );
+        const busy = nodes
+          .flatMap((node) => node.syncStates)
+          .filter((s) => s.status === "pending" || s.status === "running");
+        if (busy.length === 0) {
+          linkedSeconds = seconds(connectStarted);
+          break;
+        }
+        await sleep(1000);
       }
+      const linkedAt = await snapshot();
+      log(
+        linkedSeconds === null
+          ? `cost: sync states still pending or running after ${seconds(connectStarted).toFixed(1)} s: the poll window has their work in it`
+          : `cost: every sync state done after ${linkedSeconds.toFixed(1)} s`,
+      );
+      await sleep(costSettings.settleSeconds * 1000);
+      const readyMemory = await memory();
+
+      log(
+        `cost: ${costSettings.pollSeconds} s of idle polls (SYNC_INTERVAL_SECONDS=${costSettings.syncIntervalSeconds})`,
+      );
+      const windowFrom = await snapshot();
+      await sleep(costSettings.pollSeconds * 1000);
+      const windowTo = await snapshot();
+      await stopGateway();
+
+      let profile: Loaded["profile"];
+      if (costSettings.cpuProfile) {
+        const file = (await readdir(profileDir)).find((name) => name.endsWith(".cpuprofile"));
+        if (file) {
+          const summarise = (from: Snapshot, to: Snapshot) =>
+            summariseProfile(path.join(profileDir, file), from.us, to.us);
+          profile = {
+            toReady: await summarise(connectFrom, readyAt),
+            poll: await summarise(windowFrom, windowTo),
+          };
+        }
+      }
+      return {
+        readyMemory,
+        connect: {
+          accounts: accounts.length,
+          ready,
+          concurrency: costSettings.concurrency,
+          seconds: connectSeconds,
+          limited,
+          failed,
+          linkedSeconds,
+          toReady: phase(connectFrom, readyAt),
+          toLinked: phase(readyAt, linkedAt),
+        },
+        poll: phase(windowFrom, windowTo),
+        profile,
+      };
+    };
+    let loaded: Loaded | null = null;
+    let loadFailure: LoadFailure | null = null;
+    try {
+      loaded = await measureLoaded();
+    } catch (error) {
+      const afterSeconds = seconds(connectStarted);
+      const message =
+        error instanceof Error ? `${error.message}${error.cause ? ` (${error.cause})` : ""}` : String(error);
+      log(`cost: the connect phase failed after ${afterSeconds.toFixed(0)} s: ${message}`);
+      const kept = path.join(tmpdir(), `gw-cost-failed-${Date.now()}.log`);
+      await copyFile(logFile, kept).catch(() => {});
+      log(`cost: the gateway's log is kept in ${kept}`);
+      const pid = (gateway as Gateway | null)?.pid;
+      const from = pid ? await cpuMs([pid]) : 0;
+      await sleep(5000);
+      loadFailure = {
+        error: message,
+        afterSeconds,
+        callbacks,
+        memory: await memory(),
+        gatewayCpuMsPerSecond: pid ? ((await cpuMs([pid])) - from) / 5 : 0,
+      };
     }
     return {
       checkout,
@@ -562,20 +635,8 @@ export async function measureCost(
       idleCpuMsPerSecond,
       startSteps,
       idleMemory,
-      readyMemory,
-      connect: {
-        accounts: accounts.length,
-        ready,
-        concurrency: costSettings.concurrency,
-        seconds: connectSeconds,
-        limited,
-        failed,
-        linkedSeconds,
-        toReady: phase(connectFrom, readyAt),
-        toLinked: phase(readyAt, linkedAt),
-      },
-      poll: phase(windowFrom, windowTo),
-      profile,
+      loaded,
+      loadFailure,
       load: { before: loadBefore, after: loadavg()[0]! },
       totalSeconds: seconds(started),
       problems,
@@ -598,7 +659,11 @@ const met = (ok: boolean) => (ok ? "met" : "**not met**");
 
 /** The figures of issue 20 item 6 beside their targets, one column per measured checkout. */
 export function costTable(costs: Cost[]): string {
-  const perPoll = (c: Cost) => c.poll.gatewayCpuMs / c.poll.polls;
+  /** A figure with connected accounts, or why there is none */
+  const loadedCell = (c: Cost, cell: (loaded: Loaded) => string) =>
+    c.loaded
+      ? cell(c.loaded)
+      : `none: the connects failed after ${c.loadFailure!.afterSeconds.toFixed(0)} s (${c.loadFailure!.callbacks} of ${costSettings.accounts} connected) — **not met**`;
   const rows: { figure: string; target: string; cell(cost: Cost): string }[] = [
     {
       figure: "resident memory, idle, no org (gateway + all its database processes): PSS (sum of RSS)",
@@ -610,7 +675,11 @@ export function costTable(costs: Cost[]): string {
       figure: `resident memory, ${costSettings.accounts} READY connections: PSS (sum of RSS)`,
       target: "≤ 300 MB",
       cell: (c) =>
-        `${mb(c.readyMemory.pssKb)} (${mb(c.readyMemory.rssKb)}), ${c.readyMemory.processes.length} processes — ${met(c.readyMemory.pssKb <= 300 * 1024)}`,
+        loadedCell(
+          c,
+          ({ readyMemory: m }) =>
+            `${mb(m.pssKb)} (${mb(m.rssKb)}), ${m.processes.length} processes — ${met(m.pssKb <= 300 * 1024)}`,
+        ),
     },
     {
       figure: "first start to GET /healthz 200 (fresh DATA_DIR)",
@@ -625,20 +694,24 @@ export function costTable(costs: Cost[]): string {
     {
       figure: "gateway CPU per idle poll of one connection (/v1/events + balance)",
       target: "≤ 2 ms",
-      cell: (c) => {
-        const what = `${perPoll(c).toFixed(2)} ms (${c.poll.polls} polls in ${c.poll.seconds.toFixed(0)} s; the cluster ${(c.poll.clusterCpuMs / c.poll.polls).toFixed(2)} ms more)`;
-        return c.connect.linkedSeconds === null
-          ? `${what} — not idle: sync states were still running`
-          : `${what} — ${met(perPoll(c) <= 2)}`;
-      },
+      cell: (c) =>
+        loadedCell(c, ({ poll, connect }) => {
+          const perPoll = poll.gatewayCpuMs / poll.polls;
+          const what = `${perPoll.toFixed(2)} ms (${poll.polls} polls in ${poll.seconds.toFixed(0)} s; the cluster ${(poll.clusterCpuMs / poll.polls).toFixed(2)} ms more)`;
+          return connect.linkedSeconds === null
+            ? `${what} — not idle: sync states were still running`
+            : `${what} — ${met(perPoll <= 2)}`;
+        }),
     },
     {
       figure: `${costSettings.accounts} accounts: OAuth connect + READY (${costSettings.concurrency} at a time)`,
       target: "≤ 45 s",
       cell: (c) =>
-        c.connect.ready === c.connect.accounts
-          ? `${c.connect.seconds.toFixed(1)} s — ${met(c.connect.seconds <= 45)}`
-          : `${c.connect.ready} of ${c.connect.accounts} READY after ${costSettings.waitSeconds} s — **not met**`,
+        loadedCell(c, ({ connect }) =>
+          connect.ready === connect.accounts
+            ? `${connect.seconds.toFixed(1)} s — ${met(connect.seconds <= 45)}`
+            : `${connect.ready} of ${connect.accounts} READY after ${costSettings.waitSeconds} s — **not met**`,
+        ),
     },
   ];
   const name = (c: Cost) => `${c.database} (${c.commit})`;
@@ -675,18 +748,31 @@ export function costNotes(costs: Cost[]): string {
     `processes sharing them) and the sum of VmRSS (shared pages once per process); idle: ${costSettings.settleSeconds} s after /healthz`,
     `answered, without an org; READY: ${costSettings.settleSeconds} s after every sync state is done, polls running (SYNC_INTERVAL_SECONDS=${costSettings.syncIntervalSeconds}).`,
     `Connects: ${costSettings.concurrency} at a time (startStripeConnection, the emulator's authorize redirect, then the gateway's callback;`,
-    "a 429 of the org's OAuth limit is retried after its Retry-After, a 502 or no answer from the start), timed from the first startStripeConnection until every",
-    "connection is READY (checked every 250 ms). Poll CPU: the gateway process's utime+stime (all threads) over",
-    `${costSettings.pollSeconds} s ÷ the /v1/events requests the emulator answered in that window: all of the gateway's CPU, its`,
-    "timers included, once every sync state is done; the cluster's CPU is given beside it.",
+    "a 429 of the org's OAuth limit is retried after its Retry-After, a 502 or no answer from the start), timed from the first",
+    "startStripeConnection until every connection is READY (checked every 250 ms). Poll CPU: the gateway process's utime+stime",
+    `(all threads) over ${costSettings.pollSeconds} s ÷ the /v1/events requests the emulator answered in that window: all of the`,
+    "gateway's CPU, its timers included, once every sync state is done; the cluster's CPU is given beside it.",
   ];
   for (const c of costs) {
     lines.push(
-      `- ${c.database} (${c.commit}): idle, the gateway used ${c.idleCpuMsPerSecond.toFixed(1)} ms CPU/s; idle processes: ${describeProcesses(c.idleMemory)};`,
-      `  at ${costSettings.accounts} READY: ${describeProcesses(c.readyMemory)}; stop after idle ${c.stopSeconds.toFixed(2)} s.`,
-      `  Connect to READY: ${describePhase(c.connect.toReady)}; ${c.connect.limited} callbacks answered 429 and were retried; ${c.connect.failed} answered 502 (Stripe could not be reached) or not at all, and were connected again from startStripeConnection.`,
-      `  READY to every sync state done${c.connect.linkedSeconds === null ? " (not reached)" : ""}: ${describePhase(c.connect.toLinked)}.`,
-      `  Poll window: ${describePhase(c.poll)}.`,
+      `- ${c.database} (${c.commit}): idle, the gateway used ${c.idleCpuMsPerSecond.toFixed(1)} ms CPU/s; idle processes: ${describeProcesses(c.idleMemory)}; stop after idle ${c.stopSeconds.toFixed(2)} s.`,
+    );
+    if (c.loaded) {
+      const { readyMemory, connect, poll } = c.loaded;
+      lines.push(
+        `  At ${costSettings.accounts} READY: ${describeProcesses(readyMemory)}.`,
+        `  Connect to READY: ${describePhase(connect.toReady)}; ${connect.limited} callbacks answered 429 and were retried; ${connect.failed} answered 502 (Stripe could not be reached) or not at all, and were connected again from startStripeConnection.`,
+        `  READY to every sync state done${connect.linkedSeconds === null ? " (not reached)" : ""}: ${describePhase(connect.toLinked)}.`,
+        `  Poll window: ${describePhase(poll)}.`,
+      );
+    }
+    if (c.loadFailure) {
+      const f = c.loadFailure;
+      lines.push(
+        `  The connects failed after ${f.afterSeconds.toFixed(0)} s, ${f.callbacks} of ${costSettings.accounts} connected: ${f.error}; then ${describeProcesses(f.memory)} (${mb(f.memory.pssKb)} PSS), the gateway using ${Math.round(f.gatewayCpuMsPerSecond)} ms CPU/s.`,
+      );
+    }
+    lines.push(
       ...c.startSteps.map(
         (steps, i) =>
           `  ${i === 0 ? "First" : "Later"} start, the gateway's log: ${steps.join("; ") || "nothing"}.`,
@@ -709,7 +795,8 @@ function describeProcesses(memory: Memory): string {
 }
 
 export function profileText(cost: Cost): string {
-  if (!cost.profile) return "";
+  if (!cost.loaded?.profile) return "";
+  const { profile, poll, connect } = cost.loaded;
   const part = (title: string, summary: ProfileSummary, per: number, unit: string) => {
     const each = (ms: number) => `${(ms / (per || 1)).toFixed(3)} ms/${unit}`;
     return [
@@ -724,13 +811,13 @@ export function profileText(cost: Cost): string {
         .map((entry) => `    ${entry.fn}: ${Math.round(entry.ms)} ms, ${each(entry.ms)}`),
     ].join("\n");
   };
-  const toReady = cost.connect.toReady;
+  const toReady = connect.toReady;
   return [
     `CPU profile of the gateway (${cost.database}, ${cost.commit}; --cpu-prof, main thread)`,
-    part("poll window", cost.profile.poll, cost.poll.polls, "poll"),
+    part("poll window", profile.poll, poll.polls, "poll"),
     part(
       "connect to READY",
-      cost.profile.toReady,
+      profile.toReady,
       toReady.polls + toReady.balanceReads + toReady.otherRequests,
       "Stripe request",
     ),
@@ -743,5 +830,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   for (const checkout of checkouts.length > 0 ? checkouts : [THIS_CHECKOUT])
     costs.push(await measureCost(checkout));
   console.log(`\n${costTable(costs)}\n\n${costNotes(costs)}\n`);
-  for (const cost of costs) if (cost.profile) console.log(`${profileText(cost)}\n`);
+  for (const cost of costs) if (cost.loaded?.profile) console.log(`${profileText(cost)}\n`);
 }
