@@ -84,7 +84,7 @@ export type Config = Readonly<{
   port: number;
   host: string;
   publicUrl: string;
-  /** null: embedded PGlite under dataDir */
+  /** null: the embedded PostgreSQL in dataDir/postgres */
   databaseUrl: string | null;
   dataDir: string;
   /** null: in-process pubsub */
