@@ -8,22 +8,18 @@ import { promisify } from "node:util";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { unreachableParent } from "../../src/db/embedded/server-user.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { type GatewayProcess, runToCompletion, startGatewayProcess } from "../helpers/gateway-process.ts";
+import {
+  type GatewayProcess,
+  postGraphql,
+  runToCompletion,
+  startGatewayProcess,
+} from "../helpers/gateway-process.ts";
 
 const ADMIN = "embedded-e2e-admin-key-abcdefghijklmnop";
 const run = promisify(execFile);
 
-async function graphql(url: string, query: string, key: string) {
-  const response = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query }),
-  });
-  return (await response.json()) as {
-    data?: { createOrg?: { apiKey: string }; viewer?: { name: string } };
-    errors?: { message: string }[];
-  };
-}
+type Read = { createOrg?: { apiKey: string }; viewer?: { name: string } };
+const graphql = (url: string, query: string, key: string) => postGraphql<Read>(url, query, key);
 
 /** The running server of DATA_DIR's cluster: its pid, port, socket folder and listen address. */
 async function postmaster(dataDir: string) {

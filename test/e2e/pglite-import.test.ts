@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process.ts";
+import { type GatewayProcess, postGraphql, startGatewayProcess } from "../helpers/gateway-process.ts";
 
 const FIXTURE = path.resolve(import.meta.dirname, "../fixtures/pglite-data-dir.tar.xz");
 
@@ -16,15 +16,6 @@ type Manifest = {
   payout: string;
   counts: Record<string, number>;
 };
-
-async function graphql(url: string, query: string, key: string) {
-  const response = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query }),
-  });
-  return (await response.json()) as { data?: Read & Changes; errors?: { message: string }[] };
-}
 
 type Count = { totalCount: number };
 type ConnectionRead = {
@@ -39,6 +30,7 @@ type Read = {
   stripeConnections: { edges: { node: ConnectionRead }[] };
 };
 type Changes = { changes: { edges: { cursor: string }[] } };
+const graphql = (url: string, query: string, key: string) => postGraphql<Read & Changes>(url, query, key);
 
 const READ = `{
   viewer { name webhookEndpoints { url types } }

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { inject } from "vitest";
-import type { TestServer } from "../setup/test-databases.ts";
+import { admin, databaseUrl, type TestServer } from "../setup/test-databases.ts";
 
 /** A PostgreSQL server of the run (test/setup/test-databases.ts) with its migrated template database. */
 export type DatabaseTarget = { name: "embedded" | "postgres" } & TestServer;
@@ -38,20 +37,8 @@ export async function createScratchDatabase(
 ): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gw_test_${randomBytes(6).toString("hex")}`;
   await admin(target.url, `CREATE DATABASE "${name}"${empty ? "" : ` TEMPLATE "${target.template}"`}`);
-  const url = new URL(target.url);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrl(target.url, name),
     drop: () => admin(target.url, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
-}
-
-async function admin(serverUrl: string, sql: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

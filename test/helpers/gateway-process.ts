@@ -93,3 +93,17 @@ export async function runToCompletion(
   const [code] = await once(child, "exit");
   return { code: code as number | null, stdout, stderr };
 }
+
+/** POSTs `query` to a gateway process's /graphql with a bearer key; the JSON body, typed by the caller. */
+export async function postGraphql<Data>(
+  url: string,
+  query: string,
+  key: string,
+): Promise<{ data?: Data; errors?: { message: string }[] }> {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query }),
+  });
+  return (await response.json()) as { data?: Data; errors?: { message: string }[] };
+}

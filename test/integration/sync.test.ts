@@ -108,11 +108,17 @@ describe.each(databaseTargets)("sync on $name", (target) => {
   });
 
   it("applies changes missed by webhooks at the next reconcile", async () => {
-    const { rowId: connectionId } = connections[0]!;
+    const { rowId: connectionId, accountId } = connections[0]!;
     const control = world.emulator.emulator.control;
-    const pending = await prisma().stripePayout.findFirstOrThrow({
-      where: { connectionId, status: { in: ["pending", "in_transit"] } },
+    // A payout of its own: whether the generated history still has one in flight depends on the hour (UTC).
+    const created = control.createPayout(accountId, "test", { amount: 5_000 });
+    world.clock.advance(301 * 1000);
+    await world.gateway.deps.sync.tick();
+    await world.gateway.deps.sync.idle();
+    const pending = await prisma().stripePayout.findUniqueOrThrow({
+      where: { id: rowId(connectionId, created.id) },
     });
+    expect(pending.status).toBe("pending");
     control.payPayout(pending.stripeId);
     const charge = await prisma().stripeCharge.findFirstOrThrow({
       where: { connectionId, refunded: false, amountRefunded: 0n },

@@ -57,12 +57,17 @@ export default async function setup(project: TestProject) {
   };
 }
 
+/** The URL of database `name` on the server at `serverUrl`. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 /** A new database with every migration applied, marked as a template. */
 async function createTemplate(serverUrl: string, name: string): Promise<string> {
   await admin(serverUrl, `CREATE DATABASE "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ connection: url.toString(), kind: "postgres" });
+  const db = await openDatabase({ connection: databaseUrl(serverUrl, name), kind: "postgres" });
   await db.close();
   await admin(serverUrl, `ALTER DATABASE "${name}" WITH IS_TEMPLATE true`);
   return name;
@@ -73,7 +78,8 @@ async function dropDatabase(serverUrl: string, name: string) {
   await admin(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
-async function admin(serverUrl: string, sql: string) {
+/** Runs one statement on the server's `postgres` database (CREATE and DROP DATABASE cannot run elsewhere). */
+export async function admin(serverUrl: string, sql: string) {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
