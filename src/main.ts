@@ -3,6 +3,7 @@
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { prepareDashboard } from "./dashboard/build.ts";
+import type { Database } from "./db/client.ts";
 import { createDeps } from "./deps.ts";
 import { ListenError, type ListeningGateway, listenGateway } from "./http/listen.ts";
 
@@ -10,6 +11,8 @@ import { ListenError, type ListeningGateway, listenGateway } from "./http/listen
 const SHUTDOWN_GRACE_MS = 10_000;
 /** The whole shutdown (requests, then workers and the database) never takes longer than this. */
 const SHUTDOWN_DEADLINE_MS = 20_000;
+/** Past the deadline, the embedded cluster's fast stop gets this long before the process exits anyway. */
+const DATABASE_STOP_LIMIT_MS = 15_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -38,8 +41,10 @@ async function main(): Promise<void> {
     stopping = true;
     deps.logger.info({ signal }, "shutting down: finishing in-flight requests");
     setTimeout(() => {
-      deps.logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting anyway`);
-      process.exit(1);
+      deps.logger.error(
+        `shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; stopping the database and exiting anyway`,
+      );
+      stopDatabaseThenExit(deps.db, 1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     // HTTP first (WebSocket clients are told to go away with 1001, so that they reconnect to another
     // instance), then the workers, pubsub and database that requests were using.
@@ -54,11 +59,19 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     shutdown(signal).catch((error: unknown) => {
       deps.logger.error({ err: error }, "shutdown failed");
-      process.exit(1);
+      stopDatabaseThenExit(deps.db, 1);
     });
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+/** The embedded cluster never outlives the gateway: a fast stop (it ends open sessions), then exit. */
+function stopDatabaseThenExit(db: Database, code: number) {
+  setTimeout(() => process.exit(code), DATABASE_STOP_LIMIT_MS).unref();
+  db.stopServer()
+    .catch((error: unknown) => console.error(`could not stop the database: ${describe(error)}`))
+    .finally(() => process.exit(code));
 }
 
 main().catch((error: unknown) => {

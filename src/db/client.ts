@@ -15,6 +15,11 @@ export type Database = {
   /** Calls `listener` with each SQL statement sent (only when opened with `queryEvents`). */
   onQuery(listener: (sql: string) => void): () => void;
   close(): Promise<void>;
+  /**
+   * Stops the embedded cluster this process runs without waiting for the pool (a shutdown past its deadline:
+   * the cluster must not outlive the gateway). Nothing for a server at DATABASE_URL.
+   */
+  stopServer(): Promise<void>;
 };
 
 export type DatabaseOptions = {
@@ -29,6 +34,8 @@ export type DatabaseOptions = {
   beforeStatement?: BeforeStatement;
   /** Runs after the pool has closed (the embedded cluster stops there). */
   afterClose?: () => Promise<void>;
+  /** Database.stopServer (the embedded cluster's fast stop). */
+  stopServer?: () => Promise<void>;
 };
 
 // The key `prisma migrate` itself locks on, so the runner and the real CLI exclude each other too.
@@ -74,6 +81,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await pool.end();
       await options.afterClose?.();
     },
+    stopServer: async () => await options.stopServer?.(),
   };
 }
 

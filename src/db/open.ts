@@ -52,6 +52,10 @@ export async function openGatewayDatabase(config: Config, options: OpenOptions):
       kind: "embedded",
       ...driver,
       afterClose: finish,
+      // What `finish` would stop, without the lock's release (a fast stop ends that session too).
+      stopServer: async () => {
+        if (lock || cluster.startedHere) await cluster.stop();
+      },
     });
   } catch (error) {
     await finish().catch(() => {});

@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { unreachableParent } from "../../src/db/embedded/server-user.ts";
 import { eventually } from "../helpers/eventually.ts";
@@ -109,6 +110,44 @@ describe("the embedded PostgreSQL in DATA_DIR", { timeout: 120_000 }, () => {
     expect(third.output()).not.toMatch(/initialised|already running/);
     expect((await graphql(third.url, "{ viewer { name } }", apiKey)).data?.viewer?.name).toBe("Survivor");
     expect(first.output() + second.output() + third.output()).not.toContain(apiKey);
+  });
+
+  it("stops the cluster when shutdown runs past its deadline (a statement that never finishes)", async () => {
+    const dataDir = await newDataDir();
+    const gateway = await start({ DATA_DIR: dataDir });
+    const server = (await postmaster(dataDir))!;
+    const { user, password } = JSON.parse(
+      await readFile(path.join(dataDir, "postgres", "gateway-credentials.json"), "utf8"),
+    ) as { user: string; password: string };
+    const blocker = new pg.Client({
+      host: server.socketDir,
+      port: server.port,
+      user,
+      password,
+      database: "gateway",
+    });
+    blocker.on("error", () => {}); // the cluster's fast stop ends this session
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN; LOCK TABLE "Org" IN ACCESS EXCLUSIVE MODE');
+      const stuck = graphql(
+        gateway.url,
+        'mutation { createOrg(input: { name: "Stuck" }) { __typename } }',
+        ADMIN,
+      );
+      stuck.catch(() => {}); // the gateway cuts it at the end of its grace period
+      await eventually(
+        async () =>
+          Number((await blocker.query("SELECT count(*) FROM pg_locks WHERE NOT granted")).rows[0].count) > 0,
+        { what: "the gateway's INSERT waiting on the lock" },
+      );
+      expect(await gateway.stop("SIGTERM")).toBe(1);
+      expect(gateway.output()).toContain("shutdown did not finish within 20 s");
+      expect(await postmaster(dataDir)).toBeNull();
+      await eventually(() => !alive(server.pid), { what: "the server process exited" });
+    } finally {
+      await blocker.end().catch(() => {});
+    }
   });
 
   it("starts and stops the cluster for a CLI command when no gateway runs", async () => {
