@@ -46,6 +46,11 @@ type TokenRow = Pick<
   "accessTokenCiphertext" | "refreshTokenCiphertext" | "accessTokenExpiresAt"
 >;
 
+type CallRow = Pick<
+  StripeConnection,
+  "orgId" | "method" | "stripeAccountId" | "accessTokenCiphertext" | "accessTokenExpiresAt"
+> & { secretKeyCiphertext: string | null };
+
 /**
  * How to call Stripe for a connection. Legacy Connect: the platform key with Stripe-Account. Stripe Apps:
  * the access token, refreshed first when it is (nearly) expired — once per connection however many
@@ -65,11 +70,11 @@ export function createCredentialsProvider(deps: CredentialsDeps): CredentialsPro
     connectionId: string,
     options: { forceRefresh?: boolean } = {},
   ): Promise<Credentials> {
-    const connection = await deps.db.prisma.stripeConnection.findUniqueOrThrow({
-      where: { id: connectionId },
-      include: { org: { include: { stripeConfig: true } } },
-    });
-    const config = connection.org.stripeConfig;
+    const connection = await readCallRow(connectionId);
+    if (!connection) throw new Error(`connection ${connectionId} does not exist`);
+    const config = connection.secretKeyCiphertext
+      ? { orgId: connection.orgId, secretKeyCiphertext: connection.secretKeyCiphertext }
+      : null;
     if (!config) throw new NeedsReauthError("Stripe is not configured for this org");
     if (!connection.accessTokenCiphertext || !connection.stripeAccountId) {
       throw new NeedsReauthError(`connection ${connectionId} has no Stripe authorization`);
@@ -192,6 +197,18 @@ export function createCredentialsProvider(deps: CredentialsDeps): CredentialsPro
     }
     await markNeedsReauth(deps, connectionId, `Stripe refused the refresh token: ${error.description}`);
     throw new NeedsReauthError(`connection ${connectionId} needs to be reconnected (${error.description})`);
+  }
+
+  /** The connection's grant and its org's platform key, in one statement (every Stripe call reads it). */
+  async function readCallRow(connectionId: string): Promise<CallRow | null> {
+    const rows = await deps.db.prisma.$queryRawUnsafe<CallRow[]>(
+      `SELECT c."orgId", c."method"::text AS "method", c."stripeAccountId", c."accessTokenCiphertext",
+              c."accessTokenExpiresAt", k."secretKeyCiphertext"
+         FROM "StripeConnection" c LEFT JOIN "StripeConfig" k ON k."orgId" = c."orgId"
+        WHERE c."id" = $1`,
+      connectionId,
+    );
+    return rows[0] ?? null;
   }
 
   function readTokenRow(connectionId: string): Promise<TokenRow> {

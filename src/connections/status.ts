@@ -101,6 +101,17 @@ export function publishConnection(
   connection: Pick<StripeConnection, "id" | "orgId">,
 ) {
   deps.pubsub.publish("cache:invalidate", { kind: "connections", key: connection.orgId });
+  publishConnectionUpdate(deps, connection);
+}
+
+/**
+ * Announces a change of a connection that leaves its routing as it was (a poll's lastSyncedAt): to its
+ * subscribers only, every instance's cache keeps the org's connections.
+ */
+export function publishConnectionUpdate(
+  deps: Pick<StatusDeps, "pubsub">,
+  connection: Pick<StripeConnection, "id" | "orgId">,
+) {
   deps.pubsub.publish("connection:changed", { orgId: connection.orgId, connectionId: connection.id });
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.ts";
-import type { Prisma } from "../generated/prisma/client.ts";
+import type { Prisma, StripeConnection } from "../generated/prisma/client.ts";
 import type { Database } from "./client.ts";
 
 /** The two columns of a lease on the connection row: who holds it, and until when. */
@@ -26,15 +26,43 @@ export function createConnectionLease(
       [columns.owner]: value ? owner : null,
       [columns.until]: value,
     }) as Prisma.StripeConnectionUpdateManyMutationInput;
+  const takeable = (connectionId: string) =>
+    ({
+      id: connectionId,
+      OR: [
+        { [columns.until]: null },
+        { [columns.until]: { lt: deps.clock.now() } },
+        { [columns.owner]: owner },
+      ],
+    }) as Prisma.StripeConnectionWhereInput;
   return {
     async acquire(connectionId: string): Promise<boolean> {
-      const now = deps.clock.now();
       const { count } = await deps.db.prisma.stripeConnection.updateMany({
-        where: {
-          id: connectionId,
-          OR: [{ [columns.until]: null }, { [columns.until]: { lt: now } }, { [columns.owner]: owner }],
-        } as Prisma.StripeConnectionWhereInput,
+        where: takeable(connectionId),
         data: set(until()),
+      });
+      return count === 1;
+    },
+    /** `acquire`, returning the row as the lease was taken (one statement): null when someone else holds it. */
+    async claim(connectionId: string): Promise<StripeConnection | null> {
+      const [row] = await deps.db.prisma.stripeConnection.updateManyAndReturn({
+        where: takeable(connectionId),
+        data: set(until()),
+      });
+      return row ?? null;
+    },
+    /**
+     * Releases the lease and writes `data` in the same statement, if the lease is still ours and the row
+     * still matches `where`; false when it did not (nothing was written, the lease not released).
+     */
+    async releaseWith(
+      connectionId: string,
+      data: Prisma.StripeConnectionUpdateManyMutationInput,
+      where: Prisma.StripeConnectionWhereInput,
+    ): Promise<boolean> {
+      const { count } = await deps.db.prisma.stripeConnection.updateMany({
+        where: { ...where, ...held(connectionId) },
+        data: { ...data, ...set(null) },
       });
       return count === 1;
     },

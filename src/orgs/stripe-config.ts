@@ -271,7 +271,10 @@ function secretContext(orgId: string, field: "secretKey" | "webhookSigningSecret
 }
 
 /** The org's decrypted Stripe secret key; for server-side calls only. */
-export function openSecretKey(secrets: SecretBox, config: StripeConfig): string {
+export function openSecretKey(
+  secrets: SecretBox,
+  config: Pick<StripeConfig, "orgId" | "secretKeyCiphertext">,
+): string {
   return secrets.open(config.secretKeyCiphertext, secretContext(config.orgId, "secretKey"));
 }
 

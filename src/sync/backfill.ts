@@ -12,7 +12,7 @@ import { readSingleton } from "./singletons.ts";
 import { storeObjects } from "./store-objects.ts";
 import type { SyncDeps } from "./sync-deps.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
-import { readSyncState, writeSyncState } from "./sync-state.ts";
+import { type SyncStates, writeSyncState } from "./sync-state.ts";
 
 type Connection = Pick<
   StripeConnection,
@@ -41,6 +41,7 @@ const PARENTS_IN_FLIGHT = 4;
 export async function backfillConnection(
   deps: SyncDeps,
   connection: Connection,
+  states: SyncStates,
   heartbeat: () => Promise<void>,
 ): Promise<Set<string>> {
   if (!connection.eventsPolledUntil) {
@@ -53,14 +54,21 @@ export async function backfillConnection(
   const read = new Set<string>();
   await allOrFirstError([
     ...SINGLETONS.map((singleton) =>
-      once(deps, connection.id, singleton.key, heartbeat, async (_cursor, saveProgress) => {
-        await readSingleton(deps, singleton, connection);
-        read.add(singleton.key);
-        await saveProgress(null, 1);
-      }),
+      once(
+        deps,
+        connection.id,
+        states.get(singleton.key),
+        singleton.key,
+        heartbeat,
+        async (_cursor, saveProgress) => {
+          await readSingleton(deps, singleton, connection);
+          read.add(singleton.key);
+          await saveProgress(null, 1);
+        },
+      ),
     ),
     ...(RESOURCES as readonly ResourceSpec[]).flatMap((resource) =>
-      resource.list ? [backfillList(deps, connection, resource, resource.list, heartbeat)] : [],
+      resource.list ? [backfillList(deps, connection, states, resource, resource.list, heartbeat)] : [],
     ),
   ]);
   return read;
@@ -74,12 +82,17 @@ export async function backfillConnection(
 export async function backfillPerParentLists(
   deps: SyncDeps,
   connection: Connection,
+  states: SyncStates,
   heartbeat: () => Promise<void>,
 ) {
   await allOrFirstError(
-    PER_PARENT_RESOURCES.map((resource) => backfillPerParent(deps, connection, resource, heartbeat)),
+    PER_PARENT_RESOURCES.map((resource) => backfillPerParent(deps, connection, states, resource, heartbeat)),
   );
 }
+
+/** True when every per-parent list is stored: backfillPerParentLists would have nothing to do. */
+export const perParentListsDone = (states: SyncStates) =>
+  PER_PARENT_RESOURCES.every((resource) => states.get(resource.perParent.state)?.status === "done");
 
 /**
  * Waits for every task to end — none keeps running behind the caller's back — then throws the first
@@ -95,24 +108,32 @@ async function allOrFirstError(tasks: Promise<unknown>[]) {
 async function backfillList(
   deps: SyncDeps,
   connection: Connection,
+  states: SyncStates,
   resource: ResourceSpec,
   list: NonNullable<ResourceSpec["list"]>,
   heartbeat: () => Promise<void>,
 ) {
-  await once(deps, connection.id, resource.key, heartbeat, async (cursor, saveProgress) => {
-    for await (const page of aheadByOne(deps.stripeApi.list(connection, list.path, list.params, cursor))) {
-      // Subscribers hear of backfilled objects the same way as of webhook updates: by the change log.
-      const { objects, skipped } = await storeObjects(
-        deps,
-        resource,
-        connection,
-        page.data.map((object) => ({ object, versionAt: page.readAt })),
-        { log: deps.logger },
-      );
-      cursor = page.data.at(-1)?.id ?? cursor;
-      await saveProgress(cursor, objects, skipped);
-    }
-  });
+  await once(
+    deps,
+    connection.id,
+    states.get(resource.key),
+    resource.key,
+    heartbeat,
+    async (cursor, saveProgress) => {
+      for await (const page of aheadByOne(deps.stripeApi.list(connection, list.path, list.params, cursor))) {
+        // Subscribers hear of backfilled objects the same way as of webhook updates: by the change log.
+        const { objects, skipped } = await storeObjects(
+          deps,
+          resource,
+          connection,
+          page.data.map((object) => ({ object, versionAt: page.readAt })),
+          { log: deps.logger },
+        );
+        cursor = page.data.at(-1)?.id ?? cursor;
+        await saveProgress(cursor, objects, skipped);
+      }
+    },
+  );
 }
 
 /**
@@ -155,11 +176,12 @@ function decodeCursor(cursor: string): ParentPosition | null {
 async function backfillPerParent(
   deps: SyncDeps,
   connection: Connection,
+  states: SyncStates,
   resource: PerParentResource,
   heartbeat: () => Promise<void>,
 ) {
   const { state } = resource.perParent;
-  await once(deps, connection.id, state, heartbeat, async (cursor, saveProgress) => {
+  await once(deps, connection.id, states.get(state), state, heartbeat, async (cursor, saveProgress) => {
     let after = cursor ? decodeCursor(cursor) : null;
     if (cursor && !after) {
       // A cursor of the former id-order walk: start over, and count from zero again.
@@ -220,17 +242,17 @@ async function inOrder<T, R>(
 type SaveProgress = (cursor: string | null, synced: number, skipped?: number) => Promise<void>;
 
 /**
- * Runs one step of the backfill unless its sync state says it is done, keeping the state up to date;
- * `run` gets the cursor it saved last.
+ * Runs one step of the backfill unless its sync state (as the run read it) says it is done, keeping the
+ * state up to date; `run` gets the cursor it saved last.
  */
 async function once(
   deps: SyncDeps,
   connectionId: string,
+  state: { status: string; cursor: string | null } | undefined,
   name: string,
   heartbeat: () => Promise<void>,
   run: (cursor: string | null, saveProgress: SaveProgress) => Promise<void>,
 ) {
-  const state = await readSyncState(deps, connectionId, name);
   if (state?.status === "done") return;
   await writeSyncState(deps, connectionId, name, { status: "running", error: null });
   const saveProgress: SaveProgress = async (cursor, synced, skipped = 0) => {

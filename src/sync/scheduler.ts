@@ -1,16 +1,20 @@
 import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { NeedsReauthError } from "../connections/credentials.ts";
-import { expireAbandonedConnections, transitionConnection } from "../connections/status.ts";
+import {
+  expireAbandonedConnections,
+  publishConnectionUpdate,
+  transitionConnection,
+} from "../connections/status.ts";
 import { createConnectionLease } from "../db/connection-lease.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import { SINGLETONS } from "../stripe/resources.ts";
-import { backfillConnection, backfillPerParentLists, SyncStopped } from "./backfill.ts";
+import { backfillConnection, backfillPerParentLists, perParentListsDone, SyncStopped } from "./backfill.ts";
 import { EVENTS_STATE, pollEvents, pollPositionExpired } from "./poll-events.ts";
 import { readSingleton } from "./singletons.ts";
 import type { SyncDeps } from "./sync-deps.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
-import { readSyncState, resetSyncStates, writeSyncState } from "./sync-state.ts";
+import { readSyncStates, resetSyncStates, type SyncStates, writeSyncState } from "./sync-state.ts";
 
 export type SyncScheduler = {
   /** Backfills a SYNCING connection in the background (resuming from saved cursors). */
@@ -61,16 +65,22 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
   };
 
   async function run(connectionId: string, fresh: boolean) {
-    if (!(await leases.acquire(connectionId))) return; // another instance is on it
+    const claimed = await leases.claim(connectionId);
+    if (!claimed) return; // another instance is on it
+    let released = false;
     try {
       if (fresh) await resetSyncStates(deps, connectionId);
-      const connection = await deps.db.prisma.stripeConnection.findUnique({ where: { id: connectionId } });
-      if (!connection || !(SYNCABLE as readonly string[]).includes(connection.status)) return;
+      if (!(SYNCABLE as readonly string[]).includes(claimed.status)) return;
       const beat = heartbeat(connectionId);
-      await syncConnection(deps, connection, beat);
+      const states = await syncConnection(deps, claimed, beat);
+      // A READY connection with nothing left to link: READY again and the lease released in one statement.
+      if (claimed.status === "READY" && perParentListsDone(states)) {
+        released = await leases.releaseWith(connectionId, successData(deps), { status: "READY" });
+        if (released) return publishConnectionUpdate(deps, claimed);
+      }
       // READY once every top-level list is stored; the per-parent lists fill in after, in this run.
-      await recordSuccess(deps, connection);
-      await linkConnection(deps, connection, beat);
+      await recordSuccess(deps, claimed);
+      await linkConnection(deps, claimed, states, beat);
     } catch (error) {
       if (error instanceof NeedsReauthError || error instanceof SyncStopped) return;
       deps.logger.warn({ connectionId, err: error }, "sync failed");
@@ -78,7 +88,7 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
         deps.logger.error({ connectionId, err: failure }, "could not record the sync failure"),
       );
     } finally {
-      await leases.release(connectionId).catch(() => {});
+      if (!released) await leases.release(connectionId).catch(() => {});
     }
   }
 
@@ -130,9 +140,15 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
 /**
  * One run up to READY: the backfill of every top-level list (resuming; nothing left to do once every
  * list is stored), then the events poller. A poll position past Stripe's 30 days of events cannot be
- * trusted to catch up: every object is listed again first, and the `relist` sync state says so.
+ * trusted to catch up: every object is listed again first, and the `relist` sync state says so. Returns
+ * the sync states as the run found them.
  */
-async function syncConnection(deps: SyncDeps, connection: StripeConnection, heartbeat: () => Promise<void>) {
+async function syncConnection(
+  deps: SyncDeps,
+  claimed: StripeConnection,
+  heartbeat: () => Promise<void>,
+): Promise<SyncStates> {
+  let connection = claimed;
   if (pollPositionExpired(deps, connection.eventsPolledUntil)) {
     deps.logger.warn(
       { connectionId: connection.id, polledUntil: connection.eventsPolledUntil },
@@ -141,26 +157,29 @@ async function syncConnection(deps: SyncDeps, connection: StripeConnection, hear
     await resetSyncStates(deps, connection.id, [EVENTS_STATE, RELIST_STATE]);
     await writeSyncState(deps, connection.id, RELIST_STATE, { status: "running", error: null });
     // Events from now on are the poller's again; what came before is in what the lists return.
-    await deps.db.prisma.stripeConnection.update({
+    connection = await deps.db.prisma.stripeConnection.update({
       where: { id: connection.id },
       data: { eventsPolledUntil: deps.clock.now() },
     });
   }
-  const justRead = await backfillConnection(deps, await reread(deps, connection.id), heartbeat);
+  const states = await readSyncStates(deps, connection.id);
+  const justRead = await backfillConnection(deps, connection, states, heartbeat);
+  // The backfill sets the poll position of a connection that has none.
+  if (!connection.eventsPolledUntil) connection = await reread(deps, connection.id);
   await poll(deps, connection, justRead);
-  const relist = await readSyncState(deps, connection.id, RELIST_STATE);
-  if (relist?.status === "running") {
+  if (states.get(RELIST_STATE)?.status === "running") {
     await writeSyncState(deps, connection.id, RELIST_STATE, {
       status: "done",
       lastSyncedAt: deps.clock.now(),
       objectsSynced: { increment: 1 },
     });
   }
+  return states;
 }
 
 /** The events poller, then the singletons read on every poll (but those the backfill just read). */
 async function poll(deps: SyncDeps, connection: StripeConnection, justRead: ReadonlySet<string> = new Set()) {
-  await pollEvents(deps, await reread(deps, connection.id));
+  await pollEvents(deps, connection);
   for (const singleton of SINGLETONS) {
     if (!("readEachPoll" in singleton) || justRead.has(singleton.key)) continue;
     await readSingleton(deps, singleton, connection).catch((error) => {
@@ -176,7 +195,12 @@ async function poll(deps: SyncDeps, connection: StripeConnection, justRead: Read
  * can take minutes on a large account: the events poller still runs every SYNC_INTERVAL_SECONDS in
  * between (a failed poll is logged and tried again an interval later; the next run polls anyway).
  */
-async function linkConnection(deps: SyncDeps, connection: StripeConnection, heartbeat: () => Promise<void>) {
+async function linkConnection(
+  deps: SyncDeps,
+  connection: StripeConnection,
+  states: SyncStates,
+  heartbeat: () => Promise<void>,
+) {
   const intervalMs = deps.config.syncIntervalSeconds * 1000;
   let polledAt = deps.clock.now().getTime();
   let polling: Promise<void> | null = null;
@@ -184,7 +208,8 @@ async function linkConnection(deps: SyncDeps, connection: StripeConnection, hear
     if (!polling && deps.clock.now().getTime() - polledAt < intervalMs) return;
     polling ??= (async () => {
       try {
-        await poll(deps, connection);
+        // The poll position moved since the run began: the poller reads it from the row.
+        await poll(deps, await reread(deps, connection.id));
         await recordSuccess(deps, connection);
       } catch (error) {
         deps.logger.warn(
@@ -199,7 +224,7 @@ async function linkConnection(deps: SyncDeps, connection: StripeConnection, hear
     });
     await polling;
   };
-  await backfillPerParentLists(deps, await reread(deps, connection.id), async () => {
+  await backfillPerParentLists(deps, connection, states, async () => {
     await heartbeat();
     await pollWhenDue();
   });
@@ -208,23 +233,22 @@ async function linkConnection(deps: SyncDeps, connection: StripeConnection, hear
 const reread = (deps: SyncDeps, connectionId: string) =>
   deps.db.prisma.stripeConnection.findUniqueOrThrow({ where: { id: connectionId } });
 
-/** READY again, the failure count cleared, the next poll one interval away. */
-async function recordSuccess(deps: SyncDeps, connection: Pick<StripeConnection, "id" | "orgId">) {
+/** What a successful run writes: READY again, the failure count cleared, the next poll one interval away. */
+function successData(deps: SyncDeps) {
   const now = deps.clock.now();
+  return {
+    status: "READY",
+    lastError: null,
+    lastErrorCode: null,
+    syncFailures: 0,
+    lastSyncedAt: now,
+    nextSyncAt: new Date(now.getTime() + deps.config.syncIntervalSeconds * 1000),
+  } as const;
+}
+
+async function recordSuccess(deps: SyncDeps, connection: Pick<StripeConnection, "id" | "orgId">) {
   // Only a connection still being synced: a deauthorization that arrived meanwhile stands.
-  await transitionConnection(
-    deps,
-    connection.id,
-    {
-      status: "READY",
-      lastError: null,
-      lastErrorCode: null,
-      syncFailures: 0,
-      lastSyncedAt: now,
-      nextSyncAt: new Date(now.getTime() + deps.config.syncIntervalSeconds * 1000),
-    },
-    { status: { in: [...SYNCABLE] } },
-  );
+  await transitionConnection(deps, connection.id, successData(deps), { status: { in: [...SYNCABLE] } });
 }
 
 async function recordFailure(deps: SyncDeps, connectionId: string, error: unknown) {

@@ -57,6 +57,32 @@ export async function storeSingleton(
   return created.count > 0 ? { written: true, change: "created" } : { written: false, change: null };
 }
 
+/**
+ * What storeSingleton does when Stripe's answer equals the stored object (the usual poll: the balance did
+ * not move), in one statement and outside a change-log transaction: the newer version and the time it was
+ * read. False when it is not that case (another object, a newer version stored, none stored yet).
+ */
+async function storeIfUnchanged(
+  db: Writer | SyncDeps["db"]["prisma"],
+  spec: SingletonSpec,
+  connection: Connection,
+  object: StripeObject,
+  versionAt: Date,
+  now: Date,
+  replace: "newer" | "not-older" = spec.sameSecond === "replace" ? "not-older" : "newer",
+): Promise<boolean> {
+  const older = replace === "newer" ? { lt: versionAt } : { lte: versionAt };
+  const { count } = await delegateOf<SingletonDelegate>(db, spec.model).updateMany({
+    where: {
+      connectionId: connection.id,
+      raw: { equals: object as unknown as Prisma.InputJsonObject },
+      OR: [{ lastEventAt: null }, { lastEventAt: older }],
+    },
+    data: { lastEventAt: versionAt, [spec.writtenAtColumn]: now },
+  });
+  return count > 0;
+}
+
 /** Enters a singleton's change into the transaction's change log (`balance.updated`). */
 export function recordSingletonChange(
   changes: ChangeRecorder,
@@ -93,6 +119,8 @@ export async function readSingleton(
 ) {
   const readAt = readVersion(deps.clock.now());
   const object = await deps.stripeApi.get(connection, spec.path);
+  if (await storeIfUnchanged(deps.db.prisma, spec, connection, object, readAt, deps.clock.now(), replace))
+    return;
   await withChanges(deps, [connection.orgId], async (tx, changes) => {
     const write = await storeSingleton(tx, spec, connection, object, readAt, deps.clock.now(), replace);
     recordSingletonChange(changes, spec, connection, write);

@@ -1,3 +1,4 @@
+import type { StripeSyncState } from "../generated/prisma/client.ts";
 import type { SyncDeps } from "./sync-deps.ts";
 
 export type SyncStatus = "pending" | "running" | "done" | "failed" | "forbidden";
@@ -6,6 +7,17 @@ export function readSyncState(deps: Pick<SyncDeps, "db">, connectionId: string, 
   return deps.db.prisma.stripeSyncState.findUnique({
     where: { connectionId_resource: { connectionId, resource } },
   });
+}
+
+/**
+ * A connection's sync states by resource, read once by a run: only the run holding the connection's
+ * lease writes them, so they stay true for it (but for the states it writes itself afterwards).
+ */
+export type SyncStates = ReadonlyMap<string, StripeSyncState>;
+
+export async function readSyncStates(deps: Pick<SyncDeps, "db">, connectionId: string): Promise<SyncStates> {
+  const rows = await deps.db.prisma.stripeSyncState.findMany({ where: { connectionId } });
+  return new Map(rows.map((row) => [row.resource, row]));
 }
 
 export function writeSyncState(
