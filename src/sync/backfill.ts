@@ -10,7 +10,7 @@ import {
 import { listChildrenOf, type ParentPosition, parentsNewestFirst } from "./per-parent.ts";
 import { readSingleton } from "./singletons.ts";
 import { storeObjects } from "./store-objects.ts";
-import type { SyncDeps } from "./sync-deps.ts";
+import type { SyncDeps, Writer } from "./sync-deps.ts";
 import { describeSyncProblem } from "./sync-problem.ts";
 import { type SyncStates, writeSyncState } from "./sync-state.ts";
 
@@ -121,16 +121,19 @@ async function backfillList(
     heartbeat,
     async (cursor, saveProgress) => {
       for await (const page of aheadByOne(deps.stripeApi.list(connection, list.path, list.params, cursor))) {
+        const after = page.data.at(-1)?.id ?? cursor;
         // Subscribers hear of backfilled objects the same way as of webhook updates: by the change log.
-        const { objects, skipped } = await storeObjects(
+        // The page and the cursor past it commit together, so a restart resumes right after what is stored.
+        await storeObjects(
           deps,
           resource,
           connection,
           page.data.map((object) => ({ object, versionAt: page.readAt })),
           { log: deps.logger },
+          (tx, { objects, skipped }) => saveProgress.within(tx, after, objects, skipped),
         );
-        cursor = page.data.at(-1)?.id ?? cursor;
-        await saveProgress(cursor, objects, skipped);
+        cursor = after;
+        await saveProgress.beat();
       }
     },
   );
@@ -238,8 +241,15 @@ async function inOrder<T, R>(
   }
 }
 
-/** Saves where a step is and what it stored, then lets the scheduler renew its lease (or stop it). */
-type SaveProgress = (cursor: string | null, synced: number, skipped?: number) => Promise<void>;
+/**
+ * Saves where a step is and what it stored, then lets the scheduler renew its lease (or stop it); `within`
+ * saves in the caller's transaction (the one that stored the page), and `beat` follows after its commit.
+ */
+type SaveProgress = {
+  (cursor: string | null, synced: number, skipped?: number): Promise<void>;
+  within(tx: Writer, cursor: string | null, synced: number, skipped: number): Promise<unknown>;
+  beat(): Promise<void>;
+};
 
 /**
  * Runs one step of the backfill unless its sync state (as the run read it) says it is done, keeping the
@@ -255,14 +265,22 @@ async function once(
 ) {
   if (state?.status === "done") return;
   await writeSyncState(deps, connectionId, name, { status: "running", error: null });
-  const saveProgress: SaveProgress = async (cursor, synced, skipped = 0) => {
-    await writeSyncState(deps, connectionId, name, {
-      cursor,
-      objectsSynced: { increment: synced },
-      objectsSkipped: { increment: skipped },
-    });
-    await heartbeat();
-  };
+  const progress = (cursor: string | null, synced: number, skipped: number) => ({
+    cursor,
+    objectsSynced: { increment: synced },
+    objectsSkipped: { increment: skipped },
+  });
+  const saveProgress: SaveProgress = Object.assign(
+    async (cursor: string | null, synced: number, skipped = 0) => {
+      await writeSyncState(deps, connectionId, name, progress(cursor, synced, skipped));
+      await heartbeat();
+    },
+    {
+      within: (tx: Writer, cursor: string | null, synced: number, skipped: number) =>
+        writeSyncState({ db: { prisma: tx } }, connectionId, name, progress(cursor, synced, skipped)),
+      beat: heartbeat,
+    },
+  );
   try {
     await run(state?.cursor ?? null, saveProgress);
     await writeSyncState(deps, connectionId, name, {

@@ -31,8 +31,13 @@ export type SyncScheduler = {
 /** The sync state that tells a re-listing (the poll position fell out of Stripe's 30 days) apart. */
 const RELIST_STATE = "relist";
 
-/** Renewed after every page, so it only has to outlive one Stripe request and its retries. */
-const SYNC_LEASE_TTL_MS = 60_000;
+/**
+ * Renewed by the heartbeat after a page once a quarter of it has passed, so it outlives one Stripe request
+ * and its retries by as much as a lease of 60 s renewed after every page did.
+ */
+const SYNC_LEASE_TTL_MS = 80_000;
+/** A page's heartbeat renews the lease only once it is this old: most pages write nothing for it. */
+const SYNC_LEASE_RENEW_MS = SYNC_LEASE_TTL_MS / 4;
 const RETRY_FIRST_MS = 30_000;
 const RETRY_MAX_MS = 15 * 60 * 1000;
 const SYNCABLE = ["SYNCING", "READY", "UNHEALTHY"] as const;
@@ -59,9 +64,16 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
   const running = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
-  const heartbeat = (connectionId: string) => async () => {
-    if (stopped) throw new SyncStopped("sync stopped");
-    await leases.renew(connectionId);
+  /** Called after every page: stops the work when the instance stops, and keeps the lease alive. */
+  const heartbeat = (connectionId: string) => {
+    let renewedAt = deps.clock.now().getTime(); // the run has just taken the lease
+    return async () => {
+      if (stopped) throw new SyncStopped("sync stopped");
+      const now = deps.clock.now().getTime();
+      if (now - renewedAt < SYNC_LEASE_RENEW_MS) return;
+      renewedAt = now;
+      await leases.renew(connectionId);
+    };
   };
 
   async function run(connectionId: string, fresh: boolean) {

@@ -1,6 +1,6 @@
 import { type ChangeRecorder, objectChangeType, withChanges } from "../feed/change-log.ts";
 import type { ResourceSpec } from "../stripe/resources.ts";
-import type { SyncDeps } from "./sync-deps.ts";
+import type { SyncDeps, Writer } from "./sync-deps.ts";
 import {
   type ObjectChange,
   type UpsertOptions,
@@ -39,10 +39,13 @@ export async function storeObjects(
   connection: Connection,
   items: VersionedObject[],
   options: UpsertOptions = {},
+  /** More to write in the same transaction, knowing what was stored (a backfill's cursor). */
+  alsoWrite?: (tx: Writer, result: UpsertResult) => Promise<unknown>,
 ): Promise<UpsertResult> {
   const { result } = await withChanges(deps, [connection.orgId], async (tx, changes) => {
     const written = await upsertObjects(tx, resource, connection, items, deps.clock.now(), options);
     recordObjectChanges(changes, resource, connection, written.changes);
+    await alsoWrite?.(tx, written);
     return written;
   });
   return result;

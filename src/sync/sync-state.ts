@@ -21,7 +21,7 @@ export async function readSyncStates(deps: Pick<SyncDeps, "db">, connectionId: s
 }
 
 export function writeSyncState(
-  deps: Pick<SyncDeps, "db">,
+  deps: { db: { prisma: Pick<SyncDeps["db"]["prisma"], "stripeSyncState"> } },
   connectionId: string,
   resource: string,
   data: {

@@ -68,7 +68,30 @@ describe.each(databaseTargets)("an idle poll on $name", (target) => {
     const balanceAfter = await prisma().stripeBalance.findUniqueOrThrow({ where: { connectionId } });
     expect(balanceAfter.raw).not.toEqual(balanceBefore.raw);
     expect(balanceAfter.raw).toEqual(JSON.parse(JSON.stringify(onStripe)));
-    const changes = await prisma().stripeChange.findMany({ where: { connectionId, type: "balance.updated" } });
+    const changes = await prisma().stripeChange.findMany({
+      where: { connectionId, type: "balance.updated" },
+    });
     expect(changes.length).toBeGreaterThan(0);
   });
+});
+
+describe.each(databaseTargets)("a backfill on $name", (target) => {
+  let world: ConnectWorld;
+  afterAll(() => world?.close());
+
+  it("renews the sync lease only once it is a quarter old, not after every page", async () => {
+    world = await startConnectWorld(target, { accounts: 1, seed: "backfill-cost" });
+    const org = await world.createConfiguredOrg("Backfill cost");
+    const statements: string[] = [];
+    const stop = world.gateway.deps.db.onQuery((sql) => statements.push(sql));
+    try {
+      await connectAccount(world, org.apiKey, world.emulator.emulator.accountIds[0]!);
+      await world.gateway.deps.sync.idle();
+    } finally {
+      stop();
+    }
+    const leaseWrites = statements.filter((sql) => /SET "syncLeaseOwner"/.test(sql));
+    // Taken and released; the clock stands still, so no page found the lease old enough to renew.
+    expect(leaseWrites).toHaveLength(2);
+  }, 120_000);
 });
