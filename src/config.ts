@@ -52,6 +52,7 @@ const envSchema = z.object({
   STRIPE_CONNECT_URL: httpUrl.default("https://connect.stripe.com"),
   STRIPE_MARKETPLACE_URL: httpUrl.default("https://marketplace.stripe.com"),
   SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
+  SYNC_BACKFILLS_AT_ONCE: z.coerce.number().int().min(1).max(1000).default(8),
   CHANGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
   WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().positive().max(365).default(5),
@@ -95,6 +96,8 @@ export type Config = Readonly<{
   adminApiKey: string | null;
   stripe: Readonly<{ apiUrl: string; connectUrl: string; marketplaceUrl: string }>;
   syncIntervalSeconds: number;
+  /** Connections whose backfill runs at the same time; the others wait for a slot (SYNC_BACKFILLS_AT_ONCE). */
+  backfillsAtOnce: number;
   /** How long the change log keeps changes for resuming subscribers (days) */
   changeRetentionDays: number;
   /** The org's webhook endpoints (src/feed/webhooks/) */
@@ -167,6 +170,7 @@ export function loadConfig(env: Env): Config {
       marketplaceUrl: e.STRIPE_MARKETPLACE_URL,
     }),
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
+    backfillsAtOnce: e.SYNC_BACKFILLS_AT_ONCE,
     changeRetentionDays: e.CHANGE_RETENTION_DAYS,
     webhooks: Object.freeze({
       allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === "true",

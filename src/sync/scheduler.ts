@@ -77,6 +77,7 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
   };
 
   async function run(connectionId: string, fresh: boolean) {
+    if (stopped) return; // it waited for a slot meanwhile
     const claimed = await leases.claim(connectionId);
     if (!claimed) return; // another instance is on it
     let released = false;
@@ -104,9 +105,18 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
     }
   }
 
-  function launch(connectionId: string, fresh = false) {
+  const backfillSlots = createSlots(deps.config.backfillsAtOnce);
+
+  /**
+   * Runs the connection's sync unless it runs already. A backfill (a new grant, a reconnect, a SYNCING
+   * connection) waits for a slot first, so that many at once (an org connecting hundreds of merchants)
+   * leave the database pool and the event loop to requests; polls never wait.
+   */
+  function launch(connectionId: string, { fresh = false, backfill = false } = {}) {
     if (running.has(connectionId) || stopped) return;
-    const job = run(connectionId, fresh).finally(() => running.delete(connectionId));
+    const job = (
+      backfill ? backfillSlots.run(() => run(connectionId, fresh)) : run(connectionId, fresh)
+    ).finally(() => running.delete(connectionId));
     running.set(connectionId, job);
   }
 
@@ -121,14 +131,15 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
           { OR: [{ syncLeaseUntil: null }, { syncLeaseUntil: { lt: now } }] },
         ],
       },
-      select: { id: true },
+      select: { id: true, status: true },
       orderBy: { nextSyncAt: { sort: "asc", nulls: "first" } },
     });
-    for (const { id } of due) launch(id);
+    for (const { id, status } of due) launch(id, { backfill: status === "SYNCING" });
   }
 
   return {
-    start: (connectionId, options = {}) => launch(connectionId, options.fresh ?? false),
+    start: (connectionId, options = {}) =>
+      launch(connectionId, { fresh: options.fresh ?? false, backfill: true }),
     tick,
     startWorkers() {
       if (timer) return;
@@ -281,4 +292,23 @@ async function recordFailure(deps: SyncDeps, connectionId: string, error: unknow
     },
     { status: { in: [...SYNCABLE] } },
   );
+}
+
+/** At most `size` works at a time; the others wait, first come first served. */
+function createSlots(size: number) {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      if (free > 0) free -= 1;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await work();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else free += 1;
+      }
+    },
+  };
 }

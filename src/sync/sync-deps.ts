@@ -6,7 +6,7 @@ import type { StripeApi } from "../stripe/api.ts";
 
 /** What sync needs: the database, Stripe reads within each connection's budget, and a way to announce. */
 export type SyncDeps = {
-  config: { syncIntervalSeconds: number };
+  config: { syncIntervalSeconds: number; backfillsAtOnce: number };
   db: Database;
   clock: Clock;
   logger: Logger;

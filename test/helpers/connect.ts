@@ -106,10 +106,20 @@ export async function startConnectWorld(
     apiUrl?: (emulatorUrl: string) => Promise<string>;
     /** Webhook delivery settings of every instance (a short retry schedule, lease, poll) */
     webhooks?: DepsOverrides["webhooks"];
+    /** More of the gateway's environment (e.g. SYNC_BACKFILLS_AT_ONCE) */
+    env?: Record<string, string>;
   } = {},
 ): Promise<ConnectWorld> {
-  const { retryBaseMs, cacheMaxAgeMs, beforeStatement, clockStart, apiUrl, webhooks, ...emulatorOptions } =
-    options;
+  const {
+    retryBaseMs,
+    cacheMaxAgeMs,
+    beforeStatement,
+    clockStart,
+    apiUrl,
+    webhooks,
+    env,
+    ...emulatorOptions
+  } = options;
   const clock = createClock({ start: clockStart });
   const emulator = await startEmulator({
     clock,
@@ -131,6 +141,7 @@ export async function startConnectWorld(
       STRIPE_API_URL: apiUrl ? await apiUrl(emulator.url) : emulator.url,
       STRIPE_CONNECT_URL: emulator.url,
       STRIPE_MARKETPLACE_URL: emulator.url,
+      ...env,
     },
     {
       clock: { now: () => new Date(clock.now()) },
