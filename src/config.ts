@@ -52,7 +52,7 @@ const envSchema = z.object({
   STRIPE_CONNECT_URL: httpUrl.default("https://connect.stripe.com"),
   STRIPE_MARKETPLACE_URL: httpUrl.default("https://marketplace.stripe.com"),
   SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
-  SYNC_BACKFILLS_AT_ONCE: z.coerce.number().int().min(1).max(1000).default(8),
+  SYNC_BACKFILLS_AT_ONCE: z.coerce.number().int().min(1).max(1000).default(16),
   CHANGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
   WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().positive().max(365).default(5),

@@ -76,7 +76,8 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
     };
   };
 
-  async function run(connectionId: string, fresh: boolean) {
+  /** `freeSlot`: gives the backfill slot back once READY (the per-parent lists after it do not take one). */
+  async function run(connectionId: string, fresh: boolean, freeSlot: () => void = () => {}) {
     if (stopped) return; // it waited for a slot meanwhile
     const claimed = await leases.claim(connectionId);
     if (!claimed) return; // another instance is on it
@@ -93,6 +94,7 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
       }
       // READY once every top-level list is stored; the per-parent lists fill in after, in this run.
       await recordSuccess(deps, claimed);
+      freeSlot();
       await linkConnection(deps, claimed, states, beat);
     } catch (error) {
       if (error instanceof NeedsReauthError || error instanceof SyncStopped) return;
@@ -115,7 +117,9 @@ export function createSyncScheduler(deps: SyncDeps): SyncScheduler {
   function launch(connectionId: string, { fresh = false, backfill = false } = {}) {
     if (running.has(connectionId) || stopped) return;
     const job = (
-      backfill ? backfillSlots.run(() => run(connectionId, fresh)) : run(connectionId, fresh)
+      backfill
+        ? backfillSlots.run((freeSlot) => run(connectionId, fresh, freeSlot))
+        : run(connectionId, fresh)
     ).finally(() => running.delete(connectionId));
     running.set(connectionId, job);
   }
@@ -294,20 +298,32 @@ async function recordFailure(deps: SyncDeps, connectionId: string, error: unknow
   );
 }
 
-/** At most `size` works at a time; the others wait, first come first served. */
+/**
+ * At most `size` works at a time; the others wait, first come first served. A work may give its slot back
+ * before it ends (`freeSlot`); it is given back when it ends otherwise.
+ */
 function createSlots(size: number) {
   let free = size;
   const waiting: (() => void)[] = [];
+  const giveBack = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free += 1;
+  };
   return {
-    async run<T>(work: () => Promise<T>): Promise<T> {
+    async run<T>(work: (freeSlot: () => void) => Promise<T>): Promise<T> {
       if (free > 0) free -= 1;
       else await new Promise<void>((resolve) => waiting.push(resolve));
+      let held = true;
+      const freeSlot = () => {
+        if (!held) return;
+        held = false;
+        giveBack();
+      };
       try {
-        return await work();
+        return await work(freeSlot);
       } finally {
-        const next = waiting.shift();
-        if (next) next();
-        else free += 1;
+        freeSlot();
       }
     },
   };

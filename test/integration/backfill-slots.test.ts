@@ -16,8 +16,11 @@ function slowStandIn(delayMs: number) {
       server = createServer(async (request, response) => {
         const chunks: Buffer[] = [];
         for await (const chunk of request) chunks.push(chunk as Buffer);
+        const url = new URL(request.url ?? "/", "http://stand-in");
         if (request.method === "GET") {
-          reads.push(String(request.headers.authorization));
+          // The per-parent lists (a payout's balance transactions, a fee's refunds) follow READY, slot-free.
+          const perParent = url.searchParams.has("payout") || /\/refunds$/.test(url.pathname);
+          if (!perParent) reads.push(String(request.headers.authorization));
           await new Promise((resolve) => setTimeout(resolve, delayMs));
         }
         const headers = new Headers();
@@ -46,7 +49,7 @@ describe.each(databaseTargets)("backfill slots on $name", (target) => {
     await standIn.close();
   });
 
-  it("backfills one connection at a time with SYNC_BACKFILLS_AT_ONCE=1, and every one of them", async () => {
+  it("backfills one connection at a time up to READY with SYNC_BACKFILLS_AT_ONCE=1, and every one of them", async () => {
     world = await startConnectWorld(target, {
       seed: "backfill-slots",
       accounts: 3,
@@ -65,7 +68,7 @@ describe.each(databaseTargets)("backfill slots on $name", (target) => {
     const prisma = world.gateway.deps.db.prisma;
     for (const id of rowIds)
       expect((await prisma.stripeConnection.findUniqueOrThrow({ where: { id } })).status).toBe("READY");
-    // Whose reads came in which order: each connection's reads form one run, none interleaved with another's.
+    // Whose reads up to READY came in which order: each connection's form one run, none interleaved.
     const runs = standIn.reads.filter((who, index) => index === 0 || standIn.reads[index - 1] !== who);
     expect(new Set(runs).size).toBe(3);
     expect(runs).toHaveLength(3);
