@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { Database } from "../db/client.ts";
 import { createConnectionLease } from "../db/connection-lease.ts";
 import type { StripeConnection } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
@@ -27,6 +28,7 @@ export type CredentialsProvider = {
 
 /** What the provider needs: the rows and keys, Stripe's token endpoint, and a way to mark NEEDS_REAUTH. */
 export type CredentialsDeps = StatusDeps & {
+  db: Pick<Database, "prisma" | "sql">;
   config: Pick<Config, "stripe">;
   clock: Clock;
   secrets: SecretBox;
@@ -201,12 +203,12 @@ export function createCredentialsProvider(deps: CredentialsDeps): CredentialsPro
 
   /** The connection's grant and its org's platform key, in one statement (every Stripe call reads it). */
   async function readCallRow(connectionId: string): Promise<CallRow | null> {
-    const rows = await deps.db.prisma.$queryRawUnsafe<CallRow[]>(
-      `SELECT c."orgId", c."method"::text AS "method", c."stripeAccountId", c."accessTokenCiphertext",
-              c."accessTokenExpiresAt", k."secretKeyCiphertext"
+    const rows = await deps.db.sql<CallRow>(
+      `SELECT c."orgId", c."method", c."stripeAccountId", c."accessTokenCiphertext", c."accessTokenExpiresAt",
+              k."secretKeyCiphertext"
          FROM "StripeConnection" c LEFT JOIN "StripeConfig" k ON k."orgId" = c."orgId"
         WHERE c."id" = $1`,
-      connectionId,
+      [connectionId],
     );
     return rows[0] ?? null;
   }

@@ -14,6 +14,12 @@ export type Database = {
   ping(): Promise<void>;
   /** Calls `listener` with each SQL statement sent (only when opened with `queryEvents`). */
   onQuery(listener: (sql: string) => void): () => void;
+  /**
+   * One statement on the same pool without the ORM, for the few on a hot path (a connection's idle poll):
+   * rows as the driver reads them, timestamp columns as UTC Dates like Prisma's, Dates sent as UTC. The
+   * statement hook and query listeners see it like any other.
+   */
+  sql<Row>(text: string, values?: readonly unknown[]): Promise<Row[]>;
   close(): Promise<void>;
   /**
    * Stops the embedded cluster this process runs without waiting for the pool (a shutdown past its deadline:
@@ -36,6 +42,15 @@ export type DatabaseOptions = {
   afterClose?: () => Promise<void>;
   /** Database.stopServer (the embedded cluster's fast stop). */
   stopServer?: () => Promise<void>;
+};
+
+/** Prisma's DateTime columns are `timestamp(3)` (no zone) holding UTC; the driver would read them as local time. */
+const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+const UTC_TIMESTAMPS = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP_WITHOUT_TIME_ZONE
+      ? (value: string) => new Date(`${value.replace(" ", "T")}Z`)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 // The key `prisma migrate` itself locks on, so the runner and the real CLI exclude each other too.
@@ -71,6 +86,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     prisma,
     kind: options.kind,
+    async sql<Row>(text: string, values: readonly unknown[] = []) {
+      await options.beforeStatement?.(text);
+      if (events) for (const listener of listeners) listener(text);
+      const result = await pool.query({
+        text,
+        values: values.map((value) => (value instanceof Date ? value.toISOString() : value)),
+        types: UTC_TIMESTAMPS,
+      });
+      return result.rows as Row[];
+    },
     onQuery(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

@@ -259,11 +259,11 @@ async function finishEvent(
  * again in any case — reading Stripe's current state is always right.
  */
 export async function finishUnfinishedEvents(deps: SyncDeps, connection: Connection): Promise<number> {
-  const unfinished = await deps.db.prisma.stripeEvent.findMany({
-    where: { connectionId: connection.id, appliedAt: null },
-    orderBy: { created: "asc" },
-    select: { raw: true },
-  });
+  // Every poll asks (nearly always for nothing): one plain statement.
+  const unfinished = await deps.db.sql<{ raw: unknown }>(
+    `SELECT "raw" FROM "StripeEvent" WHERE "connectionId" = $1 AND "appliedAt" IS NULL ORDER BY "created"`,
+    [connection.id],
+  );
   for (const { raw } of unfinished) {
     const event = raw as unknown as StripeEventPayload;
     const resource = resourceForEvent(event.type);

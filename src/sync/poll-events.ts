@@ -2,7 +2,7 @@ import type { StripeConnection } from "../generated/prisma/client.ts";
 import { EVENTS } from "../stripe/resources.ts";
 import { applyStripeEvent, finishUnfinishedEvents, type StripeEventPayload } from "./apply-event.ts";
 import type { SyncDeps } from "./sync-deps.ts";
-import { writeSyncState } from "./sync-state.ts";
+import { recordPoll } from "./sync-state.ts";
 
 export const EVENTS_STATE = EVENTS.key;
 
@@ -54,16 +54,12 @@ export async function pollEvents(deps: SyncDeps, connection: Connection): Promis
     await result.followUp?.();
   }
   await finishUnfinishedEvents(deps, connection);
-  await deps.db.prisma.stripeConnection.updateMany({
-    where: { id: connection.id, OR: [{ eventsPolledUntil: null }, { eventsPolledUntil: { lt: listedAt } }] },
-    data: { eventsPolledUntil: listedAt },
-  });
-  await writeSyncState(deps, connection.id, EVENTS_STATE, {
-    status: "done",
-    lastSyncedAt: deps.clock.now(),
-    objectsSynced: { increment: applied },
-    error: null,
-  });
+  await deps.db.sql(
+    `UPDATE "StripeConnection" SET "eventsPolledUntil" = $1, "updatedAt" = $2 ` +
+      `WHERE "id" = $3 AND ("eventsPolledUntil" IS NULL OR "eventsPolledUntil" < $1)`,
+    [listedAt, new Date(), connection.id],
+  );
+  await recordPoll(deps, connection.id, EVENTS_STATE, applied);
   return applied;
 }
 

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { delegateOf } from "../db/delegate.ts";
+import { delegateOf, modelNameOf } from "../db/delegate.ts";
+import { quoteIdentifier } from "../db/sql.ts";
 import { type ChangeRecorder, objectChangeType, withChanges } from "../feed/change-log.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { readVersion } from "../stripe/api.ts";
@@ -63,7 +64,7 @@ export async function storeSingleton(
  * read. False when it is not that case (another object, a newer version stored, none stored yet).
  */
 async function storeIfUnchanged(
-  db: Writer | SyncDeps["db"]["prisma"],
+  db: Pick<SyncDeps["db"], "sql">,
   spec: SingletonSpec,
   connection: Connection,
   object: StripeObject,
@@ -71,16 +72,14 @@ async function storeIfUnchanged(
   now: Date,
   replace: "newer" | "not-older" = spec.sameSecond === "replace" ? "not-older" : "newer",
 ): Promise<boolean> {
-  const older = replace === "newer" ? { lt: versionAt } : { lte: versionAt };
-  const { count } = await delegateOf<SingletonDelegate>(db, spec.model).updateMany({
-    where: {
-      connectionId: connection.id,
-      raw: { equals: object as unknown as Prisma.InputJsonObject },
-      OR: [{ lastEventAt: null }, { lastEventAt: older }],
-    },
-    data: { lastEventAt: versionAt, [spec.writtenAtColumn]: now },
-  });
-  return count > 0;
+  const older = replace === "newer" ? "<" : "<=";
+  const table = quoteIdentifier(modelNameOf(spec.model));
+  const rows = await db.sql(
+    `UPDATE ${table} SET "lastEventAt" = $1, ${quoteIdentifier(spec.writtenAtColumn)} = $2 ` +
+      `WHERE "connectionId" = $3 AND "raw" = $4::jsonb AND ("lastEventAt" IS NULL OR "lastEventAt" ${older} $1) RETURNING 1`,
+    [versionAt, now, connection.id, JSON.stringify(object)],
+  );
+  return rows.length > 0;
 }
 
 /** Enters a singleton's change into the transaction's change log (`balance.updated`). */
@@ -119,8 +118,7 @@ export async function readSingleton(
 ) {
   const readAt = readVersion(deps.clock.now());
   const object = await deps.stripeApi.get(connection, spec.path);
-  if (await storeIfUnchanged(deps.db.prisma, spec, connection, object, readAt, deps.clock.now(), replace))
-    return;
+  if (await storeIfUnchanged(deps.db, spec, connection, object, readAt, deps.clock.now(), replace)) return;
   await withChanges(deps, [connection.orgId], async (tx, changes) => {
     const write = await storeSingleton(tx, spec, connection, object, readAt, deps.clock.now(), replace);
     recordSingletonChange(changes, spec, connection, write);

@@ -16,8 +16,27 @@ export function readSyncState(deps: Pick<SyncDeps, "db">, connectionId: string, 
 export type SyncStates = ReadonlyMap<string, StripeSyncState>;
 
 export async function readSyncStates(deps: Pick<SyncDeps, "db">, connectionId: string): Promise<SyncStates> {
-  const rows = await deps.db.prisma.stripeSyncState.findMany({ where: { connectionId } });
+  const rows = await deps.db.sql<StripeSyncState>(
+    `SELECT * FROM "StripeSyncState" WHERE "connectionId" = $1`,
+    [connectionId],
+  );
   return new Map(rows.map((row) => [row.resource, row]));
+}
+
+/** The events poller's state after a poll: done, when, and how many events it applied (one statement). */
+export async function recordPoll(
+  deps: Pick<SyncDeps, "db" | "clock">,
+  connectionId: string,
+  resource: string,
+  applied: number,
+) {
+  const now = deps.clock.now();
+  await deps.db.sql(
+    `INSERT INTO "StripeSyncState" ("connectionId", "resource", "status", "objectsSynced", "lastSyncedAt", "updatedAt") ` +
+      `VALUES ($1, $2, 'done', $3, $4, $5) ON CONFLICT ("connectionId", "resource") DO UPDATE SET "status" = 'done', ` +
+      `"objectsSynced" = "StripeSyncState"."objectsSynced" + $3, "lastSyncedAt" = $4, "error" = NULL, "updatedAt" = $5`,
+    [connectionId, resource, applied, now, new Date()],
+  );
 }
 
 export function writeSyncState(
