@@ -1,6 +1,6 @@
 /**
  * What the gateway costs to run, as deployed (issue 20 item 6): the real entry point
- * (`node --import tsx src/main.ts`, NODE_ENV=production, default logging, a fresh DATA_DIR, no
+ * (`npm start`: the build step, then `node build/server/main.mjs`; NODE_ENV=production, default logging, a fresh DATA_DIR, no
  * DATABASE_URL: the embedded database) against the project's Stripe emulator in another process.
  * Memory is the sum over the gateway's process tree and every process of its PostgreSQL cluster (RSS, and
  * PSS, which divides shared pages — PostgreSQL's shared buffers — among the processes that share them).
@@ -16,7 +16,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { chmod, copyFile, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -48,6 +48,8 @@ export const costSettings = {
 /** A gateway that answers nothing for this long is stuck, not slow (undici's default is 300 s). */
 const ANSWER_TIMEOUT_MS = 120_000;
 const THIS_CHECKOUT = path.resolve(import.meta.dirname, "..");
+/** `npm start`'s prestart, in a checkout that has one */
+const BUILD_SCRIPT = "scripts/build-server.mjs";
 const ADMIN_KEY = "bench-cost-admin-key-0123456789abcdef";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -278,6 +280,12 @@ export async function measureCost(
     ),
   });
 
+  // `npm start`: the bundle build/server/main.mjs, built before each start; a checkout before it: src/ through tsx.
+  const bundled = existsSync(path.join(checkout, BUILD_SCRIPT));
+  const entry = bundled
+    ? [path.join(checkout, "build/server/main.mjs")]
+    : ["--import", "tsx", path.join(checkout, "src/main.ts")];
+
   /** The log lines of a start, as milliseconds after the spawn: where its time went. */
   const startSteps: string[][] = [];
   const startGateway = async (profile: boolean): Promise<number> => {
@@ -285,14 +293,11 @@ export async function measureCost(
     const out = openSync(logFile, "a");
     const spawnedAt = Date.now();
     const began = performance.now();
+    // What `npm start` runs first (its prestart), when the checkout has it: part of the start's time.
+    if (bundled) execFileSync(process.execPath, [BUILD_SCRIPT], { cwd: checkout, stdio: "ignore" });
     const child = spawn(
       process.execPath,
-      [
-        ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-        "--import",
-        "tsx",
-        path.join(checkout, "src/main.ts"),
-      ],
+      [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...entry],
       {
         cwd: checkout,
         // As deployed: only its settings (no LOG_LEVEL: the default, info), nothing of this process's env.
@@ -393,7 +398,8 @@ export async function measureCost(
     // A deployed gateway has run before: tsx's transform cache and the dashboard build are not what the
     // first start on a fresh DATA_DIR is about. An invalid PORT loads every module, then stops.
     try {
-      execFileSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      if (bundled) execFileSync(process.execPath, [BUILD_SCRIPT], { cwd: checkout, stdio: "ignore" });
+      execFileSync(process.execPath, entry, {
         cwd: checkout,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "invalid" },
         stdio: "ignore",
@@ -740,9 +746,9 @@ const describePhase = (p: Phase) => {
 /** How each figure was taken, and what else the run saw. */
 export function costNotes(costs: Cost[]): string {
   const lines = [
-    "How: the gateway as deployed (`node --import tsx src/main.ts`, NODE_ENV=production, default logging, no DATABASE_URL,",
+    "How: the gateway as deployed (`npm start`: its build step `node scripts/build-server.mjs`, timed with the start, then `node build/server/main.mjs`; NODE_ENV=production, default logging, no DATABASE_URL,",
     `a fresh DATA_DIR) against the Stripe emulator in its own process (${costSettings.accounts} small accounts, 25 requests/s per account),`,
-    "on the same cores. Before the first start, the entry point ran once with an invalid PORT (tsx's transform cache) and the",
+    "on the same cores. Before the first start, the entry point ran once with an invalid PORT (tsx's transform cache, in a checkout without a build step) and the",
     "dashboard was built: the start times are the database's and the gateway's, not a first install's. Memory: the gateway's",
     "process tree plus every process of its cluster (from postmaster.pid), PSS (smaps_rollup: shared pages divided among the",
     `processes sharing them) and the sum of VmRSS (shared pages once per process); idle: ${costSettings.settleSeconds} s after /healthz`,

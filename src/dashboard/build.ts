@@ -17,6 +17,9 @@ import {
 } from "./location.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
+// This file by its place in the source tree: `npm start` runs it bundled into build/server/main.mjs, whose
+// own name would give every source change a new hash (and a rebuild).
+const THIS_FILE = path.join(ROOT, "src", "dashboard", "build.ts");
 
 export type DashboardBuild = { dir: string; hash: string; built: boolean; ms: number };
 
@@ -25,7 +28,7 @@ async function inputsHash(): Promise<string> {
   const hash = createHash("sha256");
   const inputs = [
     ...(await listFiles(DASHBOARD_SOURCE_DIR)),
-    import.meta.filename,
+    THIS_FILE,
     path.join(ROOT, "package-lock.json"),
   ];
   for (const file of inputs) {

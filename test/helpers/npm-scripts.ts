@@ -9,10 +9,10 @@ import { promisify } from "node:util";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
 /**
- * A directory that npm sees as this project (its package.json, sources and installed packages,
- * linked), so that a test can run `npm start` there with its own `.env` and `./.data`.
+ * A directory that npm sees as this project (its package.json, sources, installed packages, build script
+ * and build output, linked), so that a test can run `npm start` there with its own `.env` and `./.data`.
  */
-const LINKED = ["package.json", "node_modules", "src", "prisma", "tsconfig.json"];
+const LINKED = ["package.json", "node_modules", "src", "prisma", "tsconfig.json", "scripts", "build"];
 
 export async function linkProject(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "gw-project-"));
