@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     deps.logger.info({ signal }, "shutting down: finishing in-flight requests");
+    let overdue = false;
     setTimeout(() => {
+      overdue = true;
       deps.logger.error(
         `shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; stopping the database and exiting anyway`,
       );
@@ -54,7 +56,8 @@ async function main(): Promise<void> {
     });
     await deps.close();
     deps.logger.info("stopped");
-    process.exit(0);
+    // Past the deadline, stopping the database lets a stuck close finish too: it still ends with 1.
+    process.exit(overdue ? 1 : 0);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     shutdown(signal).catch((error: unknown) => {
